@@ -1,0 +1,293 @@
+"""An async client for Ollama's HTTP API, built on httpx.
+
+Every failure leaves as one of the typed errors in `errors.py`. Streaming calls have no read
+timeout (a large model can take minutes to load before the first token) but are always
+cancellable: cancelling the task that iterates them closes the connection at once.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+
+from .errors import (
+    ConnectionFailure,
+    ModelNotFoundError,
+    OllamaConnectionError,
+    OllamaDisconnectedError,
+    OllamaError,
+    OllamaProtocolError,
+    OllamaResponseError,
+    OllamaStreamError,
+)
+from .host import OllamaHost
+from .ndjson import NDJSONDecoder
+from .types import ChatChunk, ModelDetails, ModelInfo, PullProgress, RunningModel
+
+USER_AGENT = "olladeck"
+
+
+class OllamaTimeoutError(OllamaError):
+    """A short request got no answer in time."""
+
+
+def _connection_reason(exc: BaseException) -> ConnectionFailure:
+    """Tell a refused connection from a DNS failure, from the exception chain."""
+    seen: set[int] = set()
+    node: BaseException | None = exc
+    while node is not None and id(node) not in seen:
+        seen.add(id(node))
+        if isinstance(node, socket.gaierror):
+            return "dns"
+        if isinstance(node, ConnectionRefusedError):
+            return "refused"
+        if isinstance(node, ssl.SSLError):
+            return "tls"
+        if isinstance(node, OSError) and node.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "unreachable"
+        node = node.__cause__ or node.__context__
+    text = str(exc).lower()
+    if "name or service not known" in text or "name resolution" in text or "nodename" in text:
+        return "dns"
+    if "refused" in text:
+        return "refused"
+    if "unreachable" in text:
+        return "unreachable"
+    if "ssl" in text or "certificate" in text:
+        return "tls"
+    return "other"
+
+
+def _error_text(body: bytes) -> str:
+    """Ollama's `error` field from an error body, or the body itself."""
+    try:
+        obj = json.loads(body)
+    except ValueError:
+        return body.decode("utf-8", "replace").strip()[:500]
+    if isinstance(obj, dict) and isinstance(obj.get("error"), str):
+        return obj["error"]
+    return body.decode("utf-8", "replace").strip()[:500]
+
+
+class OllamaClient:
+    """Talks to one Ollama server."""
+
+    def __init__(
+        self,
+        host: OllamaHost,
+        *,
+        connect_timeout: float = 5.0,
+        request_timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        """
+        Args:
+            host: The server.
+            connect_timeout: Seconds to wait for a TCP connection.
+            request_timeout: Seconds to wait for a short (non-streamed) answer.
+            transport: An httpx transport (tests may pass one; normally the network).
+        """
+        self.host = host
+        self._connect_timeout = connect_timeout
+        self._request_timeout = request_timeout
+        self._transport = transport
+        self._client: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                base_url=self.host.base_url,
+                transport=self._transport,
+                headers={"User-Agent": USER_AGENT},
+                timeout=httpx.Timeout(self._request_timeout, connect=self._connect_timeout),
+                # Ollama is usually on this machine or a LAN; a proxy from the
+                # environment would only get in the way of 127.0.0.1.
+                trust_env=not self.host.is_local,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _map_transport_error(self, exc: httpx.TransportError, *, streaming: bool) -> OllamaError:
+        if isinstance(exc, httpx.ConnectTimeout):
+            return OllamaConnectionError(self.host.netloc, "timeout")
+        if isinstance(exc, httpx.ConnectError):
+            return OllamaConnectionError(self.host.netloc, _connection_reason(exc), str(exc))
+        if isinstance(exc, httpx.TimeoutException) and not streaming:
+            return OllamaTimeoutError(
+                f"Ollama at {self.host.netloc} did not answer within "
+                f"{self._request_timeout:g} seconds."
+            )
+        return OllamaDisconnectedError(str(exc) or type(exc).__name__)
+
+    async def _raise_for_status(self, response: httpx.Response, model: str = "") -> None:
+        if response.status_code < 400:
+            return
+        try:
+            body = await response.aread()
+        except httpx.TransportError:
+            body = b""
+        text = _error_text(body)
+        if response.status_code == 404 and "not found" in text.lower():
+            raise ModelNotFoundError(response.status_code, text, model)
+        raise OllamaResponseError(response.status_code, text)
+
+    @asynccontextmanager
+    async def _stream(
+        self, method: str, path: str, body: dict[str, Any] | None
+    ) -> AsyncIterator[httpx.Response]:
+        timeout = httpx.Timeout(None, connect=self._connect_timeout)
+        try:
+            async with self._http().stream(method, path, json=body, timeout=timeout) as response:
+                model = body.get("model", "") if body else ""
+                await self._raise_for_status(response, model if isinstance(model, str) else "")
+                yield response
+        except httpx.TransportError as exc:
+            raise self._map_transport_error(exc, streaming=True) from exc
+
+    async def _request(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> httpx.Response:
+        try:
+            response = await self._http().request(method, path, json=body)
+        except httpx.TransportError as exc:
+            raise self._map_transport_error(exc, streaming=False) from exc
+        model = body.get("model", "") if body else ""
+        await self._raise_for_status(response, model if isinstance(model, str) else "")
+        return response
+
+    async def _json(
+        self, method: str, path: str, body: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        response = await self._request(method, path, body)
+        try:
+            obj = response.json()
+        except ValueError:
+            raise OllamaProtocolError(f"{path} answered with something that is not JSON") from None
+        if not isinstance(obj, dict):
+            raise OllamaProtocolError(f"{path} answered with JSON that is not an object")
+        return obj
+
+    async def _ndjson(
+        self, method: str, path: str, body: dict[str, Any]
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield each object of an NDJSON response; raise on an error line."""
+        async with self._stream(method, path, body) as response:
+            decoder = NDJSONDecoder()
+            try:
+                async for data in response.aiter_bytes():
+                    for obj in decoder.feed(data):
+                        if "error" in obj:
+                            raise OllamaStreamError(str(obj["error"]))
+                        yield obj
+            except httpx.TransportError as exc:
+                raise self._map_transport_error(exc, streaming=True) from exc
+            for obj in decoder.close():
+                if "error" in obj:
+                    raise OllamaStreamError(str(obj["error"]))
+                yield obj
+
+    # -- endpoints -------------------------------------------------------------------------
+
+    async def version(self) -> str:
+        """The server's version (`GET /api/version`)."""
+        obj = await self._json("GET", "/api/version")
+        version = obj.get("version")
+        if not isinstance(version, str):
+            raise OllamaProtocolError("/api/version gave no version")
+        return version
+
+    async def tags(self) -> list[ModelInfo]:
+        """The models on the server (`GET /api/tags`)."""
+        obj = await self._json("GET", "/api/tags")
+        models = obj.get("models")
+        if not isinstance(models, list):
+            return []
+        return [ModelInfo.from_json(m) for m in models if isinstance(m, dict)]
+
+    async def show(self, model: str) -> ModelDetails:
+        """Details and capabilities of one model (`POST /api/show`)."""
+        return ModelDetails.from_json(
+            model, await self._json("POST", "/api/show", {"model": model})
+        )
+
+    async def ps(self) -> list[RunningModel]:
+        """The models loaded in memory (`GET /api/ps`)."""
+        obj = await self._json("GET", "/api/ps")
+        models = obj.get("models")
+        if not isinstance(models, list):
+            return []
+        return [RunningModel.from_json(m) for m in models if isinstance(m, dict)]
+
+    async def chat_stream(self, body: dict[str, Any]) -> AsyncIterator[ChatChunk]:
+        """Stream a reply (`POST /api/chat` with `stream: true`).
+
+        Yields chunks up to and including the one with `done`. Iterate it inside
+        `contextlib.aclosing` so that cancelling closes the connection at once.
+
+        Raises:
+            OllamaError: every failure, typed.
+        """
+        async for obj in self._ndjson("POST", "/api/chat", {**body, "stream": True}):
+            chunk = ChatChunk.from_json(obj)
+            yield chunk
+            if chunk.done:
+                return
+        raise OllamaDisconnectedError("the stream ended without its final line")
+
+    async def chat(self, body: dict[str, Any]) -> ChatChunk:
+        """Get a whole reply at once (`POST /api/chat` with `stream: false`).
+
+        There is no read timeout: a non-streamed reply takes as long as the model needs.
+        """
+        async with self._stream("POST", "/api/chat", {**body, "stream": False}) as response:
+            try:
+                data = await response.aread()
+            except httpx.TransportError as exc:
+                raise self._map_transport_error(exc, streaming=True) from exc
+        decoder = NDJSONDecoder()
+        objs = decoder.feed(data) + decoder.close()
+        if not objs:
+            raise OllamaDisconnectedError("the reply was empty")
+        obj = objs[-1]
+        if "error" in obj:
+            raise OllamaStreamError(str(obj["error"]))
+        chunk = ChatChunk.from_json(obj)
+        if not chunk.done:
+            raise OllamaDisconnectedError("the reply was not marked done")
+        return chunk
+
+    async def load(self, model: str, keep_alive: str | int | float | None = None) -> ChatChunk:
+        """Load a model into memory: a chat request with no messages."""
+        body: dict[str, Any] = {"model": model, "messages": []}
+        if keep_alive is not None:
+            body["keep_alive"] = keep_alive
+        return await self.chat(body)
+
+    async def unload(self, model: str) -> ChatChunk:
+        """Unload a model at once: no messages and `keep_alive: 0`."""
+        return await self.chat({"model": model, "messages": [], "keep_alive": 0})
+
+    async def pull(self, model: str) -> AsyncIterator[PullProgress]:
+        """Pull a model, yielding progress lines until `success`."""
+        async for obj in self._ndjson("POST", "/api/pull", {"model": model, "stream": True}):
+            yield PullProgress.from_json(obj)
+
+    async def delete(self, model: str) -> None:
+        """Delete a model from the server."""
+        await self._request("DELETE", "/api/delete", {"model": model})
+
+    async def copy(self, source: str, destination: str) -> None:
+        """Copy a model under a new name."""
+        await self._request("POST", "/api/copy", {"source": source, "destination": destination})
