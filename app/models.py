@@ -1,0 +1,141 @@
+"""The data olladeck works with: plain dataclasses, no I/O and no Textual."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+Role = Literal["system", "user", "assistant", "tool"]
+MessageState = Literal["complete", "streaming", "stopped", "error"]
+FormatSpec = str | dict[str, Any] | None
+"""`None`, `"json"`, or a JSON schema object."""
+KeepAlive = str | int | float | None
+"""A duration string (`"5m"`), seconds as a number, `-1` for ever, `0` to unload."""
+Think = bool | str | None
+"""`True`/`False`, or `"low"`/`"medium"`/`"high"` for models that accept a level."""
+
+
+def now() -> datetime:
+    """The current time, in UTC, to the microsecond."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    """A sortable, unique id: UTC time plus random hex (`20261128-064907-3fa2c1`)."""
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class ToolCall:
+    """A function call requested by the model."""
+
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    """The arguments, a JSON object (never a string)."""
+
+    def to_api(self) -> dict[str, Any]:
+        """As `/api/chat` expects it."""
+        return {"function": {"name": self.name, "arguments": self.arguments}}
+
+
+@dataclass
+class ReplyStats:
+    """What the server reported about one reply, plus what we measured."""
+
+    model: str = ""
+    total_duration: int | None = None
+    """Nanoseconds, the whole request."""
+    load_duration: int | None = None
+    """Nanoseconds spent loading the model."""
+    prompt_eval_count: int | None = None
+    """Prompt tokens."""
+    prompt_eval_duration: int | None = None
+    eval_count: int | None = None
+    """Output tokens."""
+    eval_duration: int | None = None
+    done_reason: str | None = None
+    """`stop`, `length` (cut off by num_predict), ..."""
+    first_token_seconds: float | None = None
+    """Time to first token, measured by olladeck."""
+    thinking_seconds: float | None = None
+    """How long the model reasoned before answering, measured by olladeck."""
+
+    @property
+    def tokens_per_second(self) -> float | None:
+        """Output tokens per second: `eval_count / eval_duration * 1e9`."""
+        if self.eval_count and self.eval_duration:
+            return self.eval_count / self.eval_duration * 1e9
+        return None
+
+
+@dataclass
+class ChatMessage:
+    """One message of a conversation."""
+
+    role: Role
+    content: str = ""
+    thinking: str = ""
+    """The reasoning of an assistant reply (saved, never resent as content)."""
+    images: list[str] = field(default_factory=list)
+    """References into the image store (`<sha256>.<ext>`), not the bytes."""
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    tool_name: str | None = None
+    """On a `tool` message: the tool whose result it carries."""
+    created_at: datetime = field(default_factory=now)
+    id: str = field(default_factory=lambda: secrets.token_hex(6))
+    state: MessageState = "complete"
+    """`streaming` while it arrives; `stopped` if the user stopped it; `error` if it failed."""
+    error: str | None = None
+    """Why the reply failed, shown inline."""
+    stats: ReplyStats | None = None
+
+
+@dataclass
+class ChatOptions:
+    """Request settings of a conversation, sent with every `/api/chat`."""
+
+    options: dict[str, Any] = field(default_factory=dict)
+    """Modelfile parameters the user set (only those: the model's defaults apply otherwise)."""
+    format: FormatSpec = None
+    keep_alive: KeepAlive = None
+    think: Think = None
+    stream: bool = True
+
+
+@dataclass
+class Conversation:
+    """A conversation and its settings."""
+
+    id: str = field(default_factory=new_id)
+    title: str = ""
+    model: str = ""
+    system: str = ""
+    """The system prompt (sent as the first message when not empty)."""
+    chat_options: ChatOptions = field(default_factory=ChatOptions)
+    messages: list[ChatMessage] = field(default_factory=list)
+    host: str = ""
+    """The Ollama host it last used (a name from the config, or a URL)."""
+    pinned: bool = False
+    created_at: datetime = field(default_factory=now)
+    updated_at: datetime = field(default_factory=now)
+
+    @property
+    def display_title(self) -> str:
+        """The title, or the start of the first user message, or a placeholder."""
+        if self.title:
+            return self.title
+        for message in self.messages:
+            if message.role == "user" and message.content.strip():
+                return title_from_text(message.content)
+        return "New conversation"
+
+
+def title_from_text(text: str, limit: int = 48) -> str:
+    """A one-line title from the start of a message."""
+    line = " ".join(text.split())
+    if len(line) <= limit:
+        return line
+    cut = line[:limit].rsplit(" ", 1)[0] or line[:limit]
+    return cut.rstrip(" ,.;:") + "…"

@@ -1,0 +1,316 @@
+"""Conversations to TOML and back.
+
+Schema 1 (one file per conversation):
+
+    schema_version = 1
+    id = "20261128-064907-3fa2c1"
+    title = "..."                     model, system, host, pinned, created_at, updated_at
+    [settings]
+    stream = true                     think, keep_alive, format ("json") or format_schema
+    [settings.options]                only the Modelfile parameters the user set
+    [[messages]]                      id, role, content, created_at, state, and when present:
+                                      thinking, images, tool_name, error
+    [[messages.tool_calls]]           name, arguments (a JSON string: exact for any JSON)
+    [messages.stats]                  the server's metrics for a reply
+
+JSON schemas and tool arguments are kept as JSON strings because TOML has no null and
+cannot hold every JSON document; everything else is plain TOML a person can read.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from datetime import UTC, datetime
+from typing import Any
+
+import tomli_w
+
+from ..models import ChatMessage, ChatOptions, Conversation, ReplyStats, ToolCall
+
+SCHEMA_VERSION = 1
+_ROLES = ("system", "user", "assistant", "tool")
+_STATES = ("complete", "streaming", "stopped", "error")
+_STAT_INTS = (
+    "total_duration",
+    "load_duration",
+    "prompt_eval_count",
+    "prompt_eval_duration",
+    "eval_count",
+    "eval_duration",
+)
+
+
+class CodecError(ValueError):
+    """A TOML document is not a valid conversation; the text says what is wrong."""
+
+
+class NewerSchemaError(CodecError):
+    """The file was written by a newer olladeck with a schema this one does not know."""
+
+
+def _clean_text(text: str) -> str:
+    """Replace lone surrogates (which JSON escapes can produce) so the text encodes as UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # Through UTF-16: a valid surrogate pair becomes its character, a lone one U+FFFD.
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def _scrub(value: Any) -> Any:
+    if isinstance(value, str):
+        return _clean_text(value)
+    if isinstance(value, list):
+        return [_scrub(v) for v in value if v is not None]
+    if isinstance(value, dict):
+        return {_clean_text(str(k)): _scrub(v) for k, v in value.items() if v is not None}
+    return value
+
+
+# -- to TOML -------------------------------------------------------------------------------
+
+
+def message_document(message: ChatMessage) -> dict[str, Any]:
+    """One message as a TOML table (a plain dict)."""
+    doc: dict[str, Any] = {
+        "id": message.id,
+        "role": message.role,
+        "content": message.content,
+        "created_at": message.created_at,
+        "state": message.state,
+    }
+    if message.thinking:
+        doc["thinking"] = message.thinking
+    if message.images:
+        doc["images"] = list(message.images)
+    if message.tool_name is not None:
+        doc["tool_name"] = message.tool_name
+    if message.error is not None:
+        doc["error"] = message.error
+    if message.tool_calls:
+        doc["tool_calls"] = [
+            {"name": call.name, "arguments": json.dumps(call.arguments, ensure_ascii=False)}
+            for call in message.tool_calls
+        ]
+    if message.stats is not None:
+        stats = message.stats
+        table: dict[str, Any] = {"model": stats.model}
+        for key in _STAT_INTS:
+            value = getattr(stats, key)
+            if value is not None:
+                table[key] = value
+        if stats.done_reason is not None:
+            table["done_reason"] = stats.done_reason
+        if stats.first_token_seconds is not None:
+            table["first_token_seconds"] = stats.first_token_seconds
+        if stats.thinking_seconds is not None:
+            table["thinking_seconds"] = stats.thinking_seconds
+        doc["stats"] = table
+    return doc
+
+
+def conversation_document(conversation: Conversation) -> dict[str, Any]:
+    """A conversation as a plain dict ready for `tomli_w`.
+
+    Cheap enough for the UI thread (strings are shared, not copied); the slow part,
+    `dumps_document`, can then run in a worker thread on this consistent snapshot.
+    """
+    opts = conversation.chat_options
+    settings: dict[str, Any] = {"stream": opts.stream}
+    if opts.think is not None:
+        settings["think"] = opts.think
+    if opts.keep_alive is not None:
+        settings["keep_alive"] = opts.keep_alive
+    if isinstance(opts.format, str):
+        settings["format"] = opts.format
+    elif isinstance(opts.format, dict):
+        settings["format_schema"] = json.dumps(opts.format, ensure_ascii=False)
+    if opts.options:
+        settings["options"] = dict(opts.options)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "id": conversation.id,
+        "title": conversation.title,
+        "model": conversation.model,
+        "system": conversation.system,
+        "host": conversation.host,
+        "pinned": conversation.pinned,
+        "created_at": conversation.created_at,
+        "updated_at": conversation.updated_at,
+        "settings": settings,
+        "messages": [message_document(m) for m in conversation.messages],
+    }
+
+
+def dumps_document(document: dict[str, Any]) -> str:
+    """TOML text of a document from `conversation_document`.
+
+    Text that cannot be encoded (lone surrogates from JSON escapes) and values TOML cannot
+    hold (None) are cleaned rather than failing the save.
+    """
+    try:
+        text = tomli_w.dumps(document)
+        text.encode("utf-8")
+    except (UnicodeEncodeError, TypeError):
+        text = tomli_w.dumps(_scrub(document))
+    return text
+
+
+def dumps(conversation: Conversation) -> str:
+    """A conversation as TOML text."""
+    return dumps_document(conversation_document(conversation))
+
+
+# -- from TOML -----------------------------------------------------------------------------
+
+
+def _get(table: dict[str, Any], key: str, kind: type | tuple[type, ...], default: Any) -> Any:
+    value = table.get(key, default)
+    if value is default:
+        return value
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _as_tuple(kind)):
+        raise CodecError(f"'{key}' has the wrong type ({type(value).__name__})")
+    return value
+
+
+def _aware(value: datetime) -> datetime:
+    """A datetime with a time zone (a hand-written local time is taken as UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _as_tuple(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _json_field(table: dict[str, Any], key: str) -> Any:
+    raw = _get(table, key, str, None)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise CodecError(f"'{key}' is not valid JSON: {exc}") from None
+
+
+def _message(table: Any, index: int) -> ChatMessage:
+    if not isinstance(table, dict):
+        raise CodecError(f"message {index + 1} is not a table")
+    try:
+        role = _get(table, "role", str, None)
+        if role not in _ROLES:
+            raise CodecError(f"unknown role {role!r}")
+        state = _get(table, "state", str, "complete")
+        if state not in _STATES:
+            raise CodecError(f"unknown state {state!r}")
+        images = _get(table, "images", list, [])
+        if not all(isinstance(i, str) for i in images):
+            raise CodecError("'images' must be a list of strings")
+        calls: list[ToolCall] = []
+        for raw_call in _get(table, "tool_calls", list, []):
+            if not isinstance(raw_call, dict):
+                raise CodecError("a tool call is not a table")
+            arguments = _json_field(raw_call, "arguments")
+            calls.append(
+                ToolCall(
+                    name=_get(raw_call, "name", str, ""),
+                    arguments=arguments if isinstance(arguments, dict) else {},
+                )
+            )
+        stats = None
+        raw_stats = _get(table, "stats", dict, None)
+        if raw_stats is not None:
+            stats = ReplyStats(model=_get(raw_stats, "model", str, ""))
+            for key in _STAT_INTS:
+                setattr(stats, key, _get(raw_stats, key, int, None))
+            stats.done_reason = _get(raw_stats, "done_reason", str, None)
+            ftt = _get(raw_stats, "first_token_seconds", (int, float), None)
+            stats.first_token_seconds = None if ftt is None else float(ftt)
+            think = _get(raw_stats, "thinking_seconds", (int, float), None)
+            stats.thinking_seconds = None if think is None else float(think)
+        message = ChatMessage(
+            role=role,
+            content=_get(table, "content", str, ""),
+            thinking=_get(table, "thinking", str, ""),
+            images=list(images),
+            tool_calls=calls,
+            tool_name=_get(table, "tool_name", str, None),
+            state=state,
+            error=_get(table, "error", str, None),
+            stats=stats,
+        )
+        created = _get(table, "created_at", datetime, None)
+        if created is not None:
+            message.created_at = _aware(created)
+        message_id = _get(table, "id", str, None)
+        if message_id:
+            message.id = message_id
+    except CodecError as exc:
+        raise CodecError(f"message {index + 1}: {exc}") from None
+    return message
+
+
+def from_document(doc: dict[str, Any]) -> Conversation:
+    """Build a conversation from parsed TOML.
+
+    Raises:
+        NewerSchemaError: a schema from a newer olladeck.
+        CodecError: anything else wrong, with what and where.
+    """
+    version = doc.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise CodecError("no schema_version: not an olladeck conversation")
+    if version > SCHEMA_VERSION:
+        raise NewerSchemaError(
+            f"schema_version {version} is newer than this olladeck understands ({SCHEMA_VERSION})"
+        )
+    conversation_id = _get(doc, "id", str, "")
+    if not conversation_id:
+        raise CodecError("no id")
+    settings = _get(doc, "settings", dict, {})
+    options = _get(settings, "options", dict, {})
+    fmt: Any = _get(settings, "format", str, None)
+    schema = _json_field(settings, "format_schema")
+    if schema is not None:
+        if not isinstance(schema, dict):
+            raise CodecError("'format_schema' is not a JSON object")
+        fmt = schema
+    chat_options = ChatOptions(
+        options=dict(options),
+        format=fmt,
+        keep_alive=_get(settings, "keep_alive", (str, int, float), None),
+        think=_get(settings, "think", (bool, str), None),
+        stream=_get(settings, "stream", bool, True),
+    )
+    raw_messages = _get(doc, "messages", list, [])
+    conversation = Conversation(
+        id=conversation_id,
+        title=_get(doc, "title", str, ""),
+        model=_get(doc, "model", str, ""),
+        system=_get(doc, "system", str, ""),
+        chat_options=chat_options,
+        messages=[_message(m, i) for i, m in enumerate(raw_messages)],
+        host=_get(doc, "host", str, ""),
+        pinned=_get(doc, "pinned", bool, False),
+    )
+    created = _get(doc, "created_at", datetime, None)
+    if created is not None:
+        conversation.created_at = _aware(created)
+    updated = _get(doc, "updated_at", datetime, None)
+    if updated is not None:
+        conversation.updated_at = _aware(updated)
+    return conversation
+
+
+def loads(text: str) -> Conversation:
+    """Parse TOML text into a conversation.
+
+    Raises:
+        CodecError: the text is not TOML or not a conversation; says where and why.
+    """
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CodecError(f"not valid TOML: {exc}") from None
+    return from_document(doc)
