@@ -1,0 +1,39 @@
+"""Run the simulated Ollama server on its own: `python -m app.demo --port 11434`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from .server import DemoServer
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m app.demo", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=11434, help="port (0: any free port)")
+    parser.add_argument("--rate", type=float, default=40.0, help="tokens per second (0: max)")
+    parser.add_argument("--reply-tokens", type=int, default=None, help="make every reply N tokens")
+    parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds")
+    args = parser.parse_args(argv)
+
+    async def serve() -> None:
+        server = DemoServer(
+            token_rate=args.rate,
+            reply_tokens=args.reply_tokens,
+            first_token_delay=args.first_token_delay,
+        )
+        port = await server.start(args.host, args.port)
+        print(f"listening on http://{args.host}:{port}", flush=True)
+        await asyncio.Event().wait()
+
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Shared fixtures: the simulated Ollama server on a free port, private XDG dirs, an app factory.
+
+Nothing here reaches the internet: every server is on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from app.config import Config
+from app.demo import DemoServer, ThreadedDemoServer
+from app.ollama.host import parse_host
+from app.services import Services
+from app.store import ConversationStore
+
+settings.register_profile(
+    "olladeck", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150
+)
+settings.load_profile("olladeck")
+
+
+@pytest.fixture
+def demo_server() -> Iterator[DemoServer]:
+    """A simulated Ollama server, fast (no token delay), on a free port of 127.0.0.1."""
+    runner = ThreadedDemoServer()
+    runner.start()
+    yield runner.server
+    runner.stop()
+
+
+@pytest.fixture
+def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """XDG data and config dirs under tmp_path; no OLLAMA_HOST from the outside."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)
+    return tmp_path
+
+
+@pytest.fixture
+def data_dir(xdg: Path) -> Path:
+    """Where the app under test saves conversations."""
+    return xdg / "data" / "olladeck"
+
+
+@pytest.fixture
+def store(data_dir: Path) -> ConversationStore:
+    return ConversationStore(data_dir)
+
+
+AppFactory = Callable[..., "OlladeckApp"]  # noqa: F821
+
+
+@pytest.fixture
+def make_app(xdg: Path, demo_server: DemoServer) -> AppFactory:
+    """Build the real app against the simulated server (or another host)."""
+    from app.app import OlladeckApp
+
+    def factory(
+        *,
+        config: Config | None = None,
+        host: str | None = None,
+        model: str = "",
+        demo: bool = False,
+    ) -> OlladeckApp:
+        config = config or Config()
+        services = Services(
+            config, ConversationStore(config.resolved_data_dir), parse_host(host or demo_server.url)
+        )
+        services.demo = demo
+        return OlladeckApp(services, model=model)
+
+    return factory
+
+
+async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    """Let the app run until `predicate()` is true (fails the test after `timeout`)."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            code = predicate.__code__
+            raise AssertionError(f"timed out waiting for {code.co_filename}:{code.co_firstlineno}")
+        await pilot.pause(0.02)
+
+
+async def wait_for_workers(pilot) -> None:
+    """Let every worker of the app finish."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def run(coro):  # pragma: no cover - helper for quick experiments
+    return asyncio.run(coro)
+
+
+def screen_text(app) -> str:
+    """The screen as plain text, as a user would read it."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        force_terminal=True,
+        color_system="truecolor",
+        record=True,
+        legacy_windows=False,
+    )
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
