@@ -1,0 +1,80 @@
+"""What the screen looks like (SVG snapshots, compared exactly)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from app.models import ChatMessage, Conversation, ReplyStats
+from app.store import ConversationStore
+from tests.conftest import wait_until
+
+WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+
+REPLY = """Here is a comparison.
+
+| Model | Parameters | Good at |
+| --- | ---: | --- |
+| llama3.2 | 3.2B | quick answers |
+| qwen3 | 8.2B | reasoning |
+
+```python
+def greet(name: str) -> str:
+    return f"Hello, {name}!"
+```
+
+- short and **clear**
+- literal `[bold]markup[/]` stays literal
+"""
+
+
+def saved_conversation(data_dir) -> Conversation:
+    conversation = Conversation(
+        id="20260105-093000-aaaaaa",
+        title="Comparing small models",
+        model="llama3.2:latest",
+        created_at=WHEN,
+        updated_at=WHEN,
+        messages=[
+            ChatMessage(
+                role="user",
+                content="Compare two small models in a table, with code.",
+                created_at=WHEN,
+                id="m1",
+            ),
+            ChatMessage(
+                role="assistant",
+                content=REPLY,
+                created_at=WHEN,
+                id="m2",
+                stats=ReplyStats(
+                    model="llama3.2:latest",
+                    eval_count=88,
+                    eval_duration=2 * 10**9,
+                    prompt_eval_count=31,
+                    done_reason="stop",
+                    first_token_seconds=0.21,
+                ),
+            ),
+        ],
+    )
+    ConversationStore(data_dir).save(conversation)
+    return conversation
+
+
+@pytest.mark.parametrize(("width", "height"), [(120, 40)])
+def test_main_screen_with_a_conversation(snap_compare, make_app, data_dir, width, height):
+    """The conversation list (one entry), the reply with its table, code block, list and facts
+    line, the input, and the sidebar showing llama3.2 with its badges; status says demo server."""
+    saved_conversation(data_dir)
+    app = make_app(demo=True)
+
+    async def run_before(pilot) -> None:
+        await wait_until(pilot, lambda: app.screen.connection == "connected")
+        await wait_until(pilot, lambda: len(app.screen.current.messages) == 2)
+        await wait_until(pilot, lambda: "llama3.2:latest" in app.screen._details)
+        app.screen.prompt.cursor_blink = False
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(width, height), run_before=run_before)
