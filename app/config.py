@@ -7,7 +7,6 @@ platform (platformdirs only does so on Linux), so tests and users can move them.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +92,8 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
     Raises:
         ConfigError: not TOML (the message names the line) or a setting of the wrong type.
     """
+    import tomllib
+
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

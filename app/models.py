@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -24,7 +24,7 @@ def now() -> datetime:
 
 def new_id() -> str:
     """A sortable, unique id: UTC time plus random hex (`20261128-064907-3fa2c1`)."""
-    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(3)}"
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{os.urandom(3).hex()}"
 
 
 @dataclass
@@ -84,7 +84,7 @@ class ChatMessage:
     tool_name: str | None = None
     """On a `tool` message: the tool whose result it carries."""
     created_at: datetime = field(default_factory=now)
-    id: str = field(default_factory=lambda: secrets.token_hex(6))
+    id: str = field(default_factory=lambda: os.urandom(6).hex())
     state: MessageState = "complete"
     """`streaming` while it arrives; `stopped` if the user stopped it; `error` if it failed."""
     error: str | None = None

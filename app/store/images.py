@@ -6,8 +6,6 @@ works after the original file has gone.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from pathlib import Path
 
@@ -48,6 +46,8 @@ class ImageStore:
             ImageStoreError: the bytes are not a known image format.
             OSError: the write failed.
         """
+        import hashlib
+
         kind = sniff_image_type(data)
         if kind is None:
             raise ImageStoreError("not a PNG, JPEG, GIF, WebP or BMP image")
@@ -74,6 +74,8 @@ class ImageStore:
         Raises:
             ImageStoreError: missing, unreadable, or changed since it was stored.
         """
+        import hashlib
+
         try:
             data = self.path(ref).read_bytes()
         except OSError as exc:
@@ -84,4 +86,6 @@ class ImageStore:
 
     def base64(self, ref: str) -> str:
         """A stored image as the base64 string `/api/chat` expects."""
+        import base64
+
         return base64.b64encode(self.read(ref)).decode("ascii")
