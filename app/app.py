@@ -36,6 +36,7 @@ class OlladeckApp(App[None]):
         STYLES / "message_pane.tcss",
         STYLES / "model_sidebar.tcss",
         STYLES / "prompt.tcss",
+        STYLES / "dialogs.tcss",
     ]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit olladeck"),

@@ -1,0 +1,48 @@
+"""The shared dialogs answer to the keyboard."""
+
+from textual.app import App
+
+from app.app import STYLES
+from app.screens.confirm import ConfirmScreen
+from app.screens.text_prompt import TextPromptScreen
+
+
+class Host(App[None]):
+    CSS_PATH = [STYLES / "dialogs.tcss"]
+
+
+async def test_confirm_keys():
+    app = Host()
+    answers = []
+    async with app.run_test() as pilot:
+        app.push_screen(ConfirmScreen("Delete [b]it[/b]?"), answers.append)
+        await pilot.pause()
+        await pilot.press("y")
+        app.push_screen(ConfirmScreen("Delete?", danger=True), answers.append)
+        await pilot.pause()
+        await pilot.press("escape")
+        app.push_screen(ConfirmScreen("Delete?", danger=True), answers.append)
+        await pilot.pause()
+        await pilot.press("enter")  # the focused button is "No" for a dangerous action
+        await pilot.pause()
+    assert answers == [True, False, False]
+
+
+async def test_text_prompt_validates_and_cancels():
+    app = Host()
+    answers = []
+    async with app.run_test() as pilot:
+        app.push_screen(
+            TextPromptScreen("Name?", "old", validate=lambda t: "empty" if not t.strip() else None),
+            answers.append,
+        )
+        await pilot.pause()
+        await pilot.press("ctrl+u", "enter")  # empty: refused, dialog stays
+        await pilot.pause()
+        assert isinstance(app.screen, TextPromptScreen)
+        await pilot.press(*"new", "enter")
+        app.push_screen(TextPromptScreen("Name?"), answers.append)
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+    assert answers == ["new", None]
