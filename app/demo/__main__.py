@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import time
 
 from .server import DemoServer
 
@@ -16,6 +17,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=40.0, help="tokens per second (0: max)")
     parser.add_argument("--reply-tokens", type=int, default=None, help="make every reply N tokens")
     parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds")
+    parser.add_argument(
+        "--log-done", action="store_true", help="print `done <unix time>` after each reply"
+    )
     args = parser.parse_args(argv)
 
     async def serve() -> None:
@@ -24,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
             reply_tokens=args.reply_tokens,
             first_token_delay=args.first_token_delay,
         )
+        if args.log_done:
+            server.on_reply_done = lambda: print(f"done {time.time():.6f}", flush=True)
         port = await server.start(args.host, args.port)
         print(f"listening on http://{args.host}:{port}", flush=True)
         await asyncio.Event().wait()

@@ -16,6 +16,7 @@ import re
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -198,6 +199,8 @@ class DemoServer:
         self.loaded: dict[str, float | None] = {}
         """Loaded model -> monotonic expiry (None: for ever)."""
         self.requests: list[RecordedRequest] = []
+        self.on_reply_done: Callable[[], None] | None = None
+        """Called after the last chunk of every streamed chat reply (benchmarks time it)."""
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self._server: asyncio.AbstractServer | None = None
@@ -794,6 +797,8 @@ class DemoServer:
         final.update(created_at=self._stamp(), **metrics())
         await self._stream_line(writer, json.dumps(final).encode() + b"\n")
         await self._end_stream(writer)
+        if self.on_reply_done is not None:
+            self.on_reply_done()
         return True
 
     async def _fault(self, writer: asyncio.StreamWriter, fault: Fault) -> bool:

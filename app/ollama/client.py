@@ -12,7 +12,7 @@ import json
 import socket
 import ssl
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -230,21 +230,54 @@ class OllamaClient:
             return []
         return [RunningModel.from_json(m) for m in models if isinstance(m, dict)]
 
-    async def chat_stream(self, body: dict[str, Any]) -> AsyncIterator[ChatChunk]:
-        """Stream a reply (`POST /api/chat` with `stream: true`).
+    async def chat_batches(self, body: dict[str, Any]) -> AsyncIterator[list[ChatChunk]]:
+        """Stream a reply (`POST /api/chat` with `stream: true`), a network read at a time.
 
-        Yields chunks up to and including the one with `done`. Iterate it inside
+        Each item holds the chunks of one read, so a fast server costs one async step per
+        read rather than per token. The last batch ends with the `done` chunk. Chunks that
+        arrived before an error are delivered before it is raised. Iterate it inside
         `contextlib.aclosing` so that cancelling closes the connection at once.
 
         Raises:
             OllamaError: every failure, typed.
         """
-        async for obj in self._ndjson("POST", "/api/chat", {**body, "stream": True}):
-            chunk = ChatChunk.from_json(obj)
-            yield chunk
-            if chunk.done:
-                return
+        async with self._stream("POST", "/api/chat", {**body, "stream": True}) as response:
+            decoder = NDJSONDecoder()
+            try:
+                async for data in response.aiter_bytes():
+                    batch: list[ChatChunk] = []
+                    try:
+                        for obj in decoder.feed(data):
+                            if "error" in obj:
+                                raise OllamaStreamError(str(obj["error"]))
+                            chunk = ChatChunk.from_json(obj)
+                            batch.append(chunk)
+                            if chunk.done:
+                                yield batch
+                                return
+                    except OllamaError:
+                        if batch:
+                            yield batch
+                        raise
+                    if batch:
+                        yield batch
+            except httpx.TransportError as exc:
+                raise self._map_transport_error(exc, streaming=True) from exc
+            for obj in decoder.close():
+                if "error" in obj:
+                    raise OllamaStreamError(str(obj["error"]))
+                chunk = ChatChunk.from_json(obj)
+                yield [chunk]
+                if chunk.done:
+                    return
         raise OllamaDisconnectedError("the stream ended without its final line")
+
+    async def chat_stream(self, body: dict[str, Any]) -> AsyncIterator[ChatChunk]:
+        """Stream a reply chunk by chunk (see `chat_batches`), up to the `done` chunk."""
+        async with aclosing(self.chat_batches(body)) as batches:
+            async for batch in batches:
+                for chunk in batch:
+                    yield chunk
 
     async def chat(self, body: dict[str, Any]) -> ChatChunk:
         """Get a whole reply at once (`POST /api/chat` with `stream: false`).
