@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .models import ChatMessage, Conversation, ReplyStats, ToolCall
@@ -264,3 +265,133 @@ def chat_body(
         body["tools"] = tools
     body["stream"] = opts.stream
     return body
+
+
+# -- versions: edits and regenerations keep what they replace -------------------------------
+
+
+def _versions(head: ChatMessage, tail: list[ChatMessage]) -> list[list[ChatMessage]]:
+    """All versions at a position, in creation order, the active one (`tail`) included."""
+    position = min(head.variant, len(head.alternatives))
+    return [*head.alternatives[:position], tail, *head.alternatives[position:]]
+
+
+def _activate(
+    conversation: Conversation, index: int, versions: list[list[ChatMessage]], target: int
+) -> None:
+    for version in versions:
+        version[0].alternatives = []
+    tail = versions[target]
+    tail[0].alternatives = [v for i, v in enumerate(versions) if i != target]
+    tail[0].variant = target
+    conversation.messages[index:] = tail
+
+
+def variant_position(message: ChatMessage) -> tuple[int, int] | None:
+    """`(n, count)`: which of several versions this message heads, or None."""
+    if not message.alternatives:
+        return None
+    return min(message.variant, len(message.alternatives)) + 1, len(message.alternatives) + 1
+
+
+def replace_tail(
+    conversation: Conversation, index: int, new: list[ChatMessage], *, keep_old: bool = True
+) -> None:
+    """Put `new` in place of `messages[index:]`; the old tail is kept as another version.
+
+    Args:
+        conversation: The conversation to change.
+        index: Where the new version starts.
+        new: Its first messages (at least one: for a regeneration, the empty reply).
+        keep_old: Keep what is replaced (False for a failed, empty reply).
+    """
+    old = conversation.messages[index:]
+    if not old:
+        conversation.messages.extend(new)
+        return
+    versions = _versions(old[0], old)
+    if not keep_old:
+        versions = [v for v in versions if v is not old]
+    versions.append(new)
+    _activate(conversation, index, versions, len(versions) - 1)
+
+
+def switch_variant(conversation: Conversation, index: int, step: int) -> None:
+    """Show the next (`step=1`) or previous (`-1`) version at `index`."""
+    tail = conversation.messages[index:]
+    if not tail or not tail[0].alternatives:
+        return
+    versions = _versions(tail[0], tail)
+    position = versions.index(tail)
+    _activate(conversation, index, versions, (position + step) % len(versions))
+
+
+def delete_message(conversation: Conversation, index: int) -> None:
+    """Delete a message; deleting one version of several shows another instead."""
+    message = conversation.messages[index]
+    if not message.alternatives:
+        del conversation.messages[index]
+        return
+    tail = conversation.messages[index:]
+    versions = _versions(message, tail)
+    position = versions.index(tail)
+    versions.pop(position)
+    _activate(conversation, index, versions, min(position, len(versions) - 1))
+
+
+# -- context window ------------------------------------------------------------------------
+
+CONTEXT_WARNING = 0.8
+"""Share of the context window used at which the user is warned."""
+
+
+@dataclass(frozen=True)
+class ContextUsage:
+    """How full the model's context window was at the last reply."""
+
+    used: int
+    """Prompt tokens plus output tokens of the last reply."""
+    window: int
+    """The context window, in tokens."""
+    source: str
+    """Where the window came from: `num_ctx`, `loaded` (/api/ps) or `model` (/api/show)."""
+
+    @property
+    def share(self) -> float:
+        return self.used / self.window if self.window else 0.0
+
+    @property
+    def warning(self) -> bool:
+        """Close to the point where Ollama silently drops the oldest messages."""
+        return self.share >= CONTEXT_WARNING
+
+
+def context_usage(
+    conversation: Conversation, model_window: int = 0, loaded_window: int = 0
+) -> ContextUsage | None:
+    """The context meter: the last reply's tokens against the window that applies.
+
+    The window is the conversation's `num_ctx` option if set, else the context the loaded
+    model actually runs with (/api/ps), else the model's own maximum (/api/show).
+    """
+    stats = next(
+        (
+            m.stats
+            for m in reversed(conversation.messages)
+            if m.role == "assistant" and m.stats and m.stats.prompt_eval_count is not None
+        ),
+        None,
+    )
+    if stats is None:
+        return None
+    num_ctx = conversation.chat_options.options.get("num_ctx")
+    if isinstance(num_ctx, int) and not isinstance(num_ctx, bool) and num_ctx > 0:
+        window, source = num_ctx, "num_ctx"
+    elif loaded_window > 0:
+        window, source = loaded_window, "loaded"
+    elif model_window > 0:
+        window, source = model_window, "model"
+    else:
+        return None
+    used = (stats.prompt_eval_count or 0) + (stats.eval_count or 0)
+    return ContextUsage(used, window, source)

@@ -61,6 +61,8 @@ class ReplyStats:
     """Time to first token, measured by olladeck."""
     thinking_seconds: float | None = None
     """How long the model reasoned before answering, measured by olladeck."""
+    structured: bool = False
+    """The request asked for JSON (`format`): the reply is shown as JSON."""
 
     @property
     def tokens_per_second(self) -> float | None:
@@ -90,6 +92,11 @@ class ChatMessage:
     error: str | None = None
     """Why the reply failed, shown inline."""
     stats: ReplyStats | None = None
+    alternatives: list[list[ChatMessage]] = field(default_factory=list)
+    """Other versions of the conversation from this message on (after an edit or a
+    regeneration); each is a list of messages starting at this position."""
+    variant: int = 0
+    """This version's place among all versions (0-based; creation order)."""
 
 
 @dataclass

@@ -12,6 +12,8 @@ Schema 1 (one file per conversation):
                                       thinking, images, tool_name, error
     [[messages.tool_calls]]           name, arguments (a JSON string: exact for any JSON)
     [messages.stats]                  the server's metrics for a reply
+    [[messages.alternatives]]         other versions from this message on (edits, regenerations),
+                                      each with its own `messages`; `variant` orders them
 
 JSON schemas and tool arguments are kept as JSON strings because TOML has no null and
 cannot hold every JSON document; everything else is plain TOML a person can read.
@@ -107,7 +109,14 @@ def message_document(message: ChatMessage) -> dict[str, Any]:
             table["first_token_seconds"] = stats.first_token_seconds
         if stats.thinking_seconds is not None:
             table["thinking_seconds"] = stats.thinking_seconds
+        if stats.structured:
+            table["structured"] = True
         doc["stats"] = table
+    if message.alternatives:
+        doc["variant"] = message.variant
+        doc["alternatives"] = [
+            {"messages": [message_document(m) for m in version]} for version in message.alternatives
+        ]
     return doc
 
 
@@ -229,6 +238,16 @@ def _message(table: Any, index: int) -> ChatMessage:
             stats.first_token_seconds = None if ftt is None else float(ftt)
             think = _get(raw_stats, "thinking_seconds", (int, float), None)
             stats.thinking_seconds = None if think is None else float(think)
+            stats.structured = _get(raw_stats, "structured", bool, False)
+        alternatives: list[list[ChatMessage]] = []
+        for raw_version in _get(table, "alternatives", list, []):
+            if not isinstance(raw_version, dict):
+                raise CodecError("an alternative is not a table")
+            version = [
+                _message(m, i) for i, m in enumerate(_get(raw_version, "messages", list, []))
+            ]
+            if version:
+                alternatives.append(version)
         message = ChatMessage(
             role=role,
             content=_get(table, "content", str, ""),
@@ -239,6 +258,8 @@ def _message(table: Any, index: int) -> ChatMessage:
             state=state,
             error=_get(table, "error", str, None),
             stats=stats,
+            alternatives=alternatives,
+            variant=min(max(_get(table, "variant", int, 0), 0), len(alternatives)),
         )
         created = _get(table, "created_at", datetime, None)
         if created is not None:
