@@ -60,7 +60,7 @@ class Config:
     """Default system prompt for new conversations."""
     keymap: dict[str, str] = field(default_factory=dict)
     """Key overrides: binding id to keys, e.g. `"chat.send" = "ctrl+s"`."""
-    render_fps: int = 20
+    render_fps: int = 10
     """How often a streaming reply is redrawn, per second (lower it on a slow link)."""
 
     @property
@@ -111,7 +111,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         for name, value in values.get(table, {}).items():
             if not isinstance(value, str):
                 raise ConfigError(f"{source}: [{table}] '{name}' should be a string")
-    fps = values.get("render_fps", 20)
+    fps = values.get("render_fps", 10)
     if not 1 <= fps <= 120:
         raise ConfigError(f"{source}: 'render_fps' should be between 1 and 120")
     return Config(**values)

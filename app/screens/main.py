@@ -12,10 +12,12 @@ from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from ..chat import context_usage
 from ..messages import SaveFailed
 from ..models import ChatMessage, ChatOptions, Conversation, now
 from ..ollama.errors import OllamaError
@@ -70,6 +72,14 @@ class MainScreen(Screen[None]):
             tooltip="Stop the reply that is streaming (what arrived is kept)",
         ),
         Binding(
+            "escape",
+            "cancel_edit",
+            "Cancel edit",
+            id="chat.cancel_edit",
+            priority=True,
+            tooltip="Stop editing the earlier message; the input gets back what it had",
+        ),
+        Binding(
             "ctrl+n",
             "new_conversation",
             "New chat",
@@ -104,9 +114,13 @@ class MainScreen(Screen[None]):
         self._retry_index = 0
         self._details: dict[str, ModelDetails] = {}
         self._models: list[ModelInfo] = []
+        self._loaded_context: dict[str, int] = {}
+        self._context_warned = ""
         self._listed = False
         self._last_save_notice = 0.0
         self._loaded = False
+        self._editing: tuple[str, str, str] | None = None
+        """While editing an earlier message: (conversation id, message id, the input before)."""
 
     def _new_conversation(self, model: str) -> Conversation:
         config = self.services.config
@@ -126,8 +140,14 @@ class MainScreen(Screen[None]):
             # and the input are on screen sooner, and the sides fill in a moment later.
             yield Deferred(_conversation_list)
             with Vertical(id="chat"):
-                yield MessagePane(self.services, fps=self.services.config.render_fps, id="messages")
+                # The frame is drawn by a container around the pane: a border on the pane
+                # itself would be recomposed with every line the pane repaints.
+                with Vertical(id="transcript"):
+                    yield MessagePane(
+                        self.services, fps=self.services.config.render_fps, id="messages"
+                    )
                 yield AttachmentBar(id="attachments")
+                yield Static(Content(""), id="edit-note")
                 yield PromptInput(id="prompt")
             yield Deferred(_model_sidebar)
         yield Deferred(Footer)
@@ -169,6 +189,7 @@ class MainScreen(Screen[None]):
     def _start_background_work(self) -> None:
         self.load_conversations()
         self.probe_server()
+        self.set_timer(1.0, self.pane.warm_up)
 
     # -- conversations --------------------------------------------------------------------
 
@@ -226,6 +247,8 @@ class MainScreen(Screen[None]):
         conversation = self.conversations.get(conversation_id)
         if conversation is None:
             return
+        if self._editing is not None:
+            self._end_edit(restore=True)
         self.current = conversation
         await self.pane.show_conversation(conversation)
         self._show_model(conversation.model)
@@ -286,6 +309,14 @@ class MainScreen(Screen[None]):
         if not conversation.model:
             self.notify("Choose a model first (in the sidebar).", severity="warning")
             return
+        editing = self._editing
+        if editing is not None and editing[0] == conversation.id:
+            self._end_edit(restore=False)
+            event.prompt_input.clear()
+            await self.pane.resend_edited(conversation, editing[1], text)
+            self.refresh_list()
+            self.refresh_bindings()
+            return
         message = ChatMessage(role="user", content=text)
         conversation.messages.append(message)
         conversation.updated_at = now()
@@ -301,23 +332,63 @@ class MainScreen(Screen[None]):
         self.pane.stop_reply(self.current.id)
 
     async def action_retry(self) -> None:
-        """Drop a failed or stopped last reply and ask again."""
+        """Ask again for a failed or stopped last reply (a stopped one is kept as a variant)."""
         conversation = self.current
         messages = conversation.messages
         if self.pane.is_streaming(conversation.id) or not messages:
             return
         last = messages[-1]
         if last.role == "assistant" and last.state in ("error", "stopped", "streaming"):
-            messages.pop()
-        if not messages or messages[-1].role not in ("user", "tool"):
-            return
-        await self.pane.show_conversation(conversation)
-        await self.pane.start_reply(conversation)
+            await self.pane.regenerate(conversation, len(messages) - 1)
+        elif last.role in ("user", "tool"):
+            await self.pane.start_reply(conversation)
         self.refresh_bindings()
+
+    # -- editing an earlier message ---------------------------------------------------------
+
+    def on_message_pane_edit_requested(self, event: MessagePane.EditRequested) -> None:
+        """Put an earlier message in the input; Enter resends from there."""
+        if self.pane.is_streaming(event.conversation_id):
+            self.notify("A reply is still streaming: press Escape to stop it first.")
+            return
+        before = self.prompt.text if self._editing is None else self._editing[2]
+        self._editing = (event.conversation_id, event.message_id, before)
+        self.prompt.load_text(event.text)
+        self.prompt.move_cursor(self.prompt.document.end)
+        note = self.query_one("#edit-note", Static)
+        note.update(
+            Content(
+                "Editing an earlier message: Enter resends from there (the old "
+                "version is kept; [ and ] switch) · Escape cancels"
+            )
+        )
+        note.display = True
+        self.prompt.focus()
+        self.refresh_bindings()
+
+    def _end_edit(self, *, restore: bool) -> None:
+        editing, self._editing = self._editing, None
+        self.query_one("#edit-note", Static).display = False
+        if restore and editing is not None:
+            self.prompt.load_text(editing[2])
+        self.refresh_bindings()
+
+    def action_cancel_edit(self) -> None:
+        """Stop editing; the input gets back what it had."""
+        self._end_edit(restore=True)
+
+    def on_message_pane_changed(self, event: MessagePane.Changed) -> None:
+        conversation = self.conversations.get(event.conversation_id)
+        if conversation is not None:
+            conversation.updated_at = now()
+            self._save_soon(conversation)
+            self.refresh_list()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "stop_reply":
             return self.pane.is_streaming(self.current.id)
+        if action == "cancel_edit":
+            return self._editing is not None and not self.pane.is_streaming(self.current.id)
         if action == "retry":
             messages = self.current.messages
             if not messages or self.pane.is_streaming(self.current.id):
@@ -336,6 +407,8 @@ class MainScreen(Screen[None]):
     def _reply_finished(self, event: MessagePane.ReplyFinished) -> None:
         self.refresh_list()
         self.refresh_bindings()
+        if event.conversation_id == self.current.id:
+            self.fetch_loaded_context()
         if event.conversation_id != self.current.id and not event.stopped:
             conversation = self.conversations.get(event.conversation_id)
             title = conversation.display_title if conversation else "another conversation"
@@ -348,11 +421,61 @@ class MainScreen(Screen[None]):
         if event.conversation_id != self.current.id:
             self.notify(event.error, title="A reply failed", severity="error", markup=False)
 
+    # -- context meter --------------------------------------------------------------------
+
+    @work(group="ps", exclusive=True, exit_on_error=False, description="Loaded models")
+    async def fetch_loaded_context(self) -> None:
+        """Ask which context window the loaded model really runs with (/api/ps)."""
+        try:
+            running = await self.services.client().ps()
+        except OllamaError:
+            return
+        self._loaded_context = {m.name: m.context_length for m in running if m.context_length}
+        self.update_context_meter()
+
+    def update_context_meter(self) -> None:
+        """Show how full the context window is, under the conversation."""
+        conversation = self.current
+        details = self._details.get(conversation.model)
+        usage = context_usage(
+            conversation,
+            model_window=details.context_length if details else 0,
+            loaded_window=self._loaded_context.get(conversation.model, 0),
+        )
+        transcript = self.query_one("#transcript")
+        if usage is None:
+            transcript.border_subtitle = ""
+            return
+        label = {"num_ctx": "num_ctx", "loaded": "loaded", "model": "model max"}
+        text = (
+            f" context {usage.used:,}/{usage.window:,} ({usage.share:.0%} of "
+            f"{label[usage.source]}) "
+        )
+        if usage.warning:
+            text = (
+                f" ⚠ context {usage.used:,}/{usage.window:,} ({usage.share:.0%}): "
+                "oldest messages soon dropped "
+            )
+            if self._context_warned != conversation.id:
+                self._context_warned = conversation.id
+                self.notify(
+                    f"This conversation uses {usage.share:.0%} of the context window: Ollama "
+                    "drops the oldest messages when it is full. Raise num_ctx or start a new "
+                    "conversation.",
+                    title="Context almost full",
+                    severity="warning",
+                    timeout=12,
+                )
+        transcript.border_subtitle = Content.styled(
+            text, "$text-warning" if usage.warning else "$text-muted"
+        )
+
     # -- models ---------------------------------------------------------------------------
 
     def _show_model(self, model: str) -> None:
         self.status.model = model
         self._sync_sidebar()
+        self.update_context_meter()
         if model and model not in self._details and self.connection == "connected":
             self.fetch_model_details(model)
 
@@ -372,6 +495,7 @@ class MainScreen(Screen[None]):
         self._details[model] = details
         if model == self.current.model:
             self._sync_sidebar()
+            self.update_context_meter()
 
     # -- connection -----------------------------------------------------------------------
 

@@ -1,5 +1,12 @@
 """The conversation itself: messages, and replies streaming in.
 
+Drawn with Textual's line API rather than a widget per message: each message is laid out
+as parts (see `app.rendering`) whose lines are rendered only when they come into view, and
+cached. Opening a conversation of thousands of messages renders one screenful; a streaming
+reply re-renders only its last Markdown block, once per frame. The pane scrolls itself
+(and draws its own scrollbar) so that a growing reply only repaints lines: no layout pass
+of the screen per new line, as a Textual scroll container would need.
+
 The pane owns the workers that stream replies, one per conversation (group
 `reply:<id>`), so replies in several conversations can stream at once while one is shown.
 A worker only appends chunks to a `ReplyBuffer`; a frame timer takes what is new and draws
@@ -9,35 +16,175 @@ it, so the cost of drawing is per frame, never per token.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from bisect import bisect_right
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
-from textual import work
-from textual.containers import VerticalScroll
-from textual.content import Content
+from rich.style import Style
+from textual import events, work
+from textual.binding import Binding
+from textual.geometry import Region
 from textual.message import Message
+from textual.strip import Strip
 from textual.timer import Timer
-from textual.widgets import Static
+from textual.widget import Widget
 
-from ..chat import ReplyBuffer, chat_body, history_messages, message_to_api
+from ..chat import (
+    ReplyBuffer,
+    chat_body,
+    delete_message,
+    history_messages,
+    message_to_api,
+    replace_tail,
+    sanitize,
+    switch_variant,
+    variant_position,
+)
 from ..messages import SaveFailed
-from ..models import ChatMessage, Conversation, ReplyStats, now
+from ..models import ChatMessage, Conversation, now
 from ..ollama.errors import OllamaError
 from ..store import Snapshot, StoreError
-from .message_view import AssistantMessageView, MessageView, UserMessageView
 
 if TYPE_CHECKING:
+    from ..rendering import MessageItem, Palette, Renderer
     from ..services import Services
+
+
+def error_text(exc: BaseException) -> str:
+    """One or two plain sentences: what went wrong and, if known, how to fix it."""
+    if not isinstance(exc, OllamaError):
+        return str(exc)
+    message = exc.message.rstrip()
+    if exc.hint:
+        if message[-1:] not in ".!?":
+            message += "."
+        message = f"{message} {exc.hint}"
+    return message
+
 
 SAVE_INTERVAL = 1.0
 """Seconds between saves of a streaming reply: a crash loses at most this much."""
-WINDOW = 60
-"""Messages mounted when a conversation opens; older ones are mounted on demand."""
+MARGIN = 20
+"""Lines above and below the view that are rendered ahead of scrolling."""
+_EMPTY = Strip([])
+FRAME_BUDGET = 8
+"""A frame that took t seconds is followed by at least t * FRAME_BUDGET without one."""
 
 
-class MessagePane(VerticalScroll):
+class MessagePane(Widget, can_focus=True):
     """Shows one conversation and streams replies into it."""
+
+    BINDINGS = [
+        Binding(
+            "up,k", "select(-1)", "Prev", id="pane.previous", tooltip="Select the previous message"
+        ),
+        Binding("down,j", "select(1)", "Next", id="pane.next", tooltip="Select the next message"),
+        Binding(
+            "g,home",
+            "select_edge(0)",
+            "First",
+            show=False,
+            id="pane.first",
+            tooltip="Select the first message",
+        ),
+        Binding(
+            "G,end",
+            "select_edge(-1)",
+            "Last",
+            show=False,
+            id="pane.last",
+            tooltip="Select the last message",
+        ),
+        Binding(
+            "c",
+            "copy_message",
+            "Copy",
+            id="pane.copy",
+            tooltip="Copy the selected message (Markdown source) to the clipboard",
+        ),
+        Binding(
+            "1",
+            "copy_code(1)",
+            "Copy code",
+            key_display="1-9",
+            id="pane.copy_code",
+            tooltip="Copy code block 1-9 of the selected message",
+        ),
+        *[
+            Binding(
+                str(n),
+                f"copy_code({n})",
+                f"Copy code {n}",
+                show=False,
+                id=f"pane.copy_code_{n}",
+                tooltip=f"Copy code block {n}",
+            )
+            for n in range(2, 10)
+        ],
+        Binding(
+            "v",
+            "select_text",
+            "Select text",
+            id="pane.select_text",
+            tooltip="Select part of the message with the keyboard, then copy it",
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit",
+            id="pane.edit",
+            tooltip="Edit this message and resend from here (the old branch is kept)",
+        ),
+        Binding(
+            "r",
+            "regenerate",
+            "Regenerate",
+            id="pane.regenerate",
+            tooltip="Ask for this reply again (the old one is kept as a variant)",
+        ),
+        Binding(
+            "d,delete", "delete", "Delete", id="pane.delete", tooltip="Delete the selected message"
+        ),
+        Binding(
+            "pageup",
+            "page(-1)",
+            "Page up",
+            show=False,
+            id="pane.page_up",
+            tooltip="Scroll up a page",
+        ),
+        Binding(
+            "pagedown,space",
+            "page(1)",
+            "Page down",
+            show=False,
+            id="pane.page_down",
+            tooltip="Scroll down a page",
+        ),
+        Binding(
+            "t",
+            "toggle_thinking",
+            "Thinking",
+            id="pane.thinking",
+            tooltip="Fold or unfold the model's reasoning",
+        ),
+        Binding(
+            "left_square_bracket",
+            "variant(-1)",
+            "‹ Variant",
+            id="pane.variant_previous",
+            tooltip="Show the previous version of this message",
+        ),
+        Binding(
+            "right_square_bracket",
+            "variant(1)",
+            "Variant ›",
+            id="pane.variant_next",
+            tooltip="Show the next version of this message",
+        ),
+    ]
 
     class ReplyStarted(Message):
         """A reply began streaming."""
@@ -49,11 +196,11 @@ class MessagePane(VerticalScroll):
     class ReplyFinished(Message):
         """A reply ended normally or was stopped by the user (it is saved)."""
 
-        def __init__(self, conversation_id: str, stats: ReplyStats | None, stopped: bool) -> None:
+        def __init__(self, conversation_id: str, stats: Any, stopped: bool) -> None:
             super().__init__()
             self.conversation_id = conversation_id
             self.stats = stats
-            """The server's figures for the reply."""
+            """The server's figures for the reply (`ReplyStats`)."""
             self.stopped = stopped
             """True if the user stopped it."""
 
@@ -66,92 +213,385 @@ class MessagePane(VerticalScroll):
             self.error = error
             """What went wrong, in plain words."""
 
+    class EditRequested(Message):
+        """The user wants to edit an earlier message of theirs and resend from there."""
+
+        def __init__(self, conversation_id: str, message_id: str, text: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+            self.message_id = message_id
+            self.text = text
+            """The message's current text."""
+
+    class Changed(Message):
+        """The conversation on screen changed shape (a message deleted, a variant shown)."""
+
+        def __init__(self, conversation_id: str) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
     def __init__(self, services: Services, *, fps: int = 20, id: str | None = None) -> None:
         super().__init__(id=id)
         self.services = services
         self.conversation: Conversation | None = None
         """The conversation on screen."""
+        self.selected: int | None = None
+        """Index of the selected message, or None."""
         self._fps = fps
         self._streams: dict[str, ReplyBuffer] = {}
-        self._views: dict[str, MessageView] = {}
+        self._items: list[MessageItem] = []
+        self._item_cache: dict[str, MessageItem] = {}
+        self._offsets: list[int] = [0]
+        self._renderer: Renderer | None = None
+        self._palette_key: tuple[str, bool] | None = None
+        self._width = 0
+        self._follow = True
+        self._thumb: tuple[int, int] | None = None
         self._frame: Timer | None = None
-        self._first_shown = 0
+        self._base_style: Style | None = None
+        self._composed_width = 0
+        self._next_frame_at = 0.0
+        self._composed: dict[tuple[Any, ...], tuple[Strip | None, Strip]] = {}
+        self._top = 0
+        """First line of the conversation on screen."""
+        self._total = 0
+        """Height of the whole conversation, in lines."""
 
     def on_mount(self) -> None:
         self._frame = self.set_interval(1 / self._fps, self._render_frame, pause=True)
-        self.anchor()
+        self.watch(self.app, "theme", self._theme_changed, init=False)
 
-    # -- showing ----------------------------------------------------------------------------
+    @work(thread=True, group="warm-up", description="Preparing the Markdown renderer")
+    def warm_up(self) -> None:
+        """Import the Markdown renderer and common code lexers ahead of the first reply.
 
-    def _make_view(self, message: ChatMessage, streaming: bool = False) -> MessageView:
-        view: MessageView
-        if message.role == "assistant":
-            view = AssistantMessageView(message, streaming=streaming)
-        else:
-            view = UserMessageView(message)
-        self._views[message.id] = view
-        return view
+        They take a few hundred milliseconds to load; done here, in a thread, the first
+        reply does not stall on them.
+        """
+        from ..rendering import warm_up
+
+        warm_up()
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    @property
+    def renderer(self) -> Renderer:
+        """The renderer for the current theme (built on first use: it imports Rich Markdown)."""
+        key = (self.app.theme, self.app.current_theme.dark)
+        if self._renderer is None or key != self._palette_key:
+            from ..rendering import Palette, Renderer
+
+            palette: Palette = Palette.from_variables(self.app.get_css_variables(), key[1])
+            self._renderer = Renderer(palette)
+            self._palette_key = key
+        return self._renderer
+
+    def _theme_changed(self) -> None:
+        for item in self._items:
+            item.invalidate()
+        self._relayout()
+
+    def _content_width(self) -> int:
+        return max(self.content_region.width - 1, 10)  # the last column is the scrollbar
+
+    @property
+    def _view_height(self) -> int:
+        return max(self.content_region.height, 1)
+
+    @property
+    def _max_top(self) -> int:
+        return max(0, self._total - self._view_height)
+
+    def _item_height(self, item: MessageItem) -> int:
+        return item.height(self._width) if item.laid_out else item.estimate(self._width)
+
+    def _recompute_offsets(self) -> bool:
+        """Offsets of every message from the items' heights; True if the total changed."""
+        offsets = [0]
+        for item in self._items:
+            offsets.append(offsets[-1] + self._item_height(item))
+        self._offsets = offsets
+        changed = offsets[-1] != self._total
+        self._total = offsets[-1]
+        return changed
+
+    def _relayout(self, prepare: bool = True) -> None:
+        """Recompute offsets and the virtual size; keep the view where the user expects it."""
+        self._width = self._content_width()
+        self._recompute_offsets()
+        if prepare:
+            self._prepare_view()
+        self.refresh()
+
+    def _prepare_view(self) -> None:
+        """Render the parts in and near the view, fixing heights that were estimates."""
+        if not self._items or self._width <= 0:
+            return
+        renderer = self.renderer
+        for _ in range(8):  # converges in one or two rounds
+            if self._follow:
+                self._scroll_to_end()
+            scroll = self._top
+            # Following the end, nothing needs drawing ahead: what scrolls out is drawn (and
+            # its height made exact) when the user scrolls back to it.
+            margin = 0 if self._follow else MARGIN
+            top = scroll - margin
+            bottom = scroll + self._view_height + margin
+            index = max(0, bisect_right(self._offsets, max(top, 0)) - 1)
+            changed = False
+            shift = 0
+            while index < len(self._items) and self._offsets[index] < bottom:
+                item = self._items[index]
+                item_top = self._offsets[index]
+                before = self._offsets[index + 1] - item_top
+                item.render_range(renderer, self._width, top - item_top, bottom - item_top)
+                after = item.height(self._width)
+                if after != before:
+                    changed = True
+                    if item_top + before <= scroll:
+                        shift += after - before
+                index += 1
+            if not changed:
+                break
+            self._recompute_offsets()
+            if shift and not self._follow:
+                self._top = min(self._max_top, self._top + shift)
+        self._top = min(self._top, self._max_top)
+
+    def _scroll_to_end(self) -> None:
+        self._top = self._max_top
+
+    def scroll_lines(self, lines: int) -> None:
+        """Scroll by some lines (the user scrolling): following stops above the end."""
+        self._top = max(0, min(self._max_top, self._top + lines))
+        # Follow the reply unless the user scrolled up; resume at the bottom.
+        self._follow = self._top >= self._max_top
+        self._prepare_view()
+        self.refresh()
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.scroll_lines(-3)
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.scroll_lines(3)
+
+    def action_page(self, direction: int) -> None:
+        """Scroll a page up (-1) or down (1)."""
+        self.scroll_lines(direction * max(1, self._view_height - 2))
+
+    def on_resize(self) -> None:
+        self._relayout()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        base = self.rich_style  # once per update, not once per line
+        if base != self._base_style or self._width != self._composed_width:
+            self._composed.clear()
+            self._composed_width = self._width
+        self._base_style = base
+        self._thumb = self._scrollbar_thumb()
+        return super().render_lines(crop)
+
+    def _scrollbar_thumb(self) -> tuple[int, int] | None:
+        """Rows of the scrollbar's thumb, or None when everything fits."""
+        view, total = self._view_height, self._total
+        if total <= view:
+            return None
+        size = max(1, view * view // total)
+        start = (view - size) * self._top // max(1, total - view)
+        return start, start + size
+
+    def render_line(self, y: int) -> Strip:
+        from ..rendering import gutter
+
+        width = self._width or self._content_width()
+        base = self._base_style or self.rich_style
+        renderer = self.renderer
+        thumb = self._thumb
+        bar = renderer.scrollbar(thumb is not None and thumb[0] <= y < thumb[1], thumb is None)
+        absolute = self._top + y
+        index = bisect_right(self._offsets, absolute) - 1
+        if not 0 <= index < len(self._items):
+            return Strip.join([Strip.blank(width, base), bar]).apply_style(base)
+        item = self._items[index]
+        body = item.line(renderer, width, absolute - self._offsets[index])
+        if not item.laid_out or body is None:
+            self.call_after_refresh(self._relayout)
+        selected = index == self.selected and self.has_focus
+        # Composed lines are cached by the (immutable, cached) body strip they come from.
+        key = (
+            id(body),
+            item.message.role,
+            selected,
+            thumb is not None and thumb[0] <= y < thumb[1],
+        )
+        cached = self._composed.get(key)
+        if cached is not None and cached[0] is body:
+            return cached[1]
+        strip = Strip.join([gutter(renderer.palette, item.message.role, selected), body or _EMPTY])
+        if selected:
+            strip = strip.apply_style(renderer.selection_style)
+        strip = Strip.join([strip.crop_extend(0, width, base), bar]).apply_style(base)
+        if len(self._composed) > 4096:
+            self._composed.clear()
+        self._composed[key] = (body, strip)
+        return strip
+
+    # -- the conversation on screen -----------------------------------------------------------
+
+    def _sync_items(self) -> None:
+        """Match the items to the conversation's messages (reusing laid-out ones)."""
+        from ..rendering import MessageItem, ViewState
+
+        conversation = self.conversation
+        if conversation is None:
+            self._items = []
+            self._item_cache = {}
+            return
+        buffer = self._streams.get(conversation.id)
+        cache: dict[str, MessageItem] = {}
+        items = []
+        for message in conversation.messages:
+            item = self._item_cache.get(message.id)
+            if item is None or item.message is not message:
+                streaming = buffer is not None and buffer.message is message and not buffer.done
+                item = MessageItem(message, ViewState(streaming=streaming))
+                if streaming:
+                    assert buffer is not None
+                    buffer.rewind()
+            stats = message.stats
+            item.state.json_format = bool(stats and stats.structured)
+            variant = variant_position(message)
+            if variant != item.state.variant:
+                item.state.variant = variant
+                item.invalidate()
+            cache[message.id] = item
+            items.append(item)
+        self._items = items
+        self._item_cache = cache
+        if self.selected is not None and self.selected >= len(items):
+            self.selected = len(items) - 1 if items else None
 
     async def show_conversation(self, conversation: Conversation | None) -> None:
-        """Show a conversation (only its latest messages are drawn at first)."""
+        """Show a conversation, scrolled to its end (only what is visible is rendered)."""
         self.conversation = conversation
-        self._views.clear()
-        await self.remove_children()
-        if conversation is None:
-            return
-        messages = conversation.messages
-        self._first_shown = max(0, len(messages) - WINDOW)
-        buffer = self._streams.get(conversation.id)
-        views: list[Any] = []
-        if self._first_shown:
-            views.append(
-                Static(
-                    Content(f"↑ {self._first_shown} earlier messages"),
-                    classes="earlier-messages",
-                )
-            )
-        for message in messages[self._first_shown :]:
-            streaming = buffer is not None and message is buffer.message and not buffer.done
-            views.append(self._make_view(message, streaming))
-        await self.mount_all(views)
-        if buffer is not None:
-            if buffer.done:
-                self._streams.pop(conversation.id, None)
-            else:
-                view = self._views.get(buffer.message.id)
-                if isinstance(view, AssistantMessageView):
-                    buffer.rewind()
-                    view.start_streaming()
-                    self._resume_frames()
-        self.anchor()
+        self._item_cache = {}
+        self.selected = None
+        self._follow = True
+        self._sync_items()
+        self._relayout()
+        self._scroll_to_end()
+        if conversation is not None and self.is_streaming(conversation.id):
+            self._resume_frames()
+
+    def refresh_conversation(self) -> None:
+        """The conversation's messages changed: redraw (keeps scroll unless following)."""
+        self._sync_items()
+        self._relayout()
 
     async def add_message(self, message: ChatMessage) -> None:
-        """Append a message of the conversation on screen."""
-        await self.mount(self._make_view(message))
-        self.anchor()
+        """A message was appended to the conversation on screen."""
+        self._follow = True
+        self.refresh_conversation()
+
+    def reveal_message(self, message_id: str) -> bool:
+        """Select a message and scroll it into view (e.g. a search hit)."""
+        for index, item in enumerate(self._items):
+            if item.message.id == message_id:
+                self._select(index)
+                return True
+        return False
 
     def _resume_frames(self) -> None:
         if self._frame is not None:
             self._frame.resume()
 
-    async def _render_frame(self) -> None:
-        """Draw what arrived since the last frame (runs at most `fps` times a second)."""
+    def _item_index(self, message: ChatMessage) -> int | None:
+        for index in range(len(self._items) - 1, -1, -1):
+            if self._items[index].message is message:
+                return index
+        return None
+
+    def _render_frame(self) -> None:
+        """Draw what arrived since the last frame (runs at most `fps` times a second).
+
+        When frames get expensive (a flood of text from a fast server), they are spaced out
+        so that drawing never takes more than a small share of the time the stream needs.
+        """
+        started = time.perf_counter()
         conversation = self.conversation
         buffer = self._streams.get(conversation.id) if conversation else None
         if buffer is None:
             if self._frame is not None:
                 self._frame.pause()
             return
-        view = self._views.get(buffer.message.id)
-        if not isinstance(view, AssistantMessageView):
+        if started < self._next_frame_at and not buffer.done:
             return
+        self._draw_stream(buffer)
+        spent = time.perf_counter() - started
+        # A frame costs about as much again to put on screen; keep both under ~1/4 of the time.
+        self._next_frame_at = started + spent * FRAME_BUDGET
+
+    def _draw_stream(self, buffer: ReplyBuffer) -> None:
+        conversation = self.conversation
+        index = self._item_index(buffer.message)
+        if index is None:
+            return
+        item = self._items[index]
+        before = list(item.parts()) if item.laid_out else []
         thinking, content = buffer.take_thinking(), buffer.take_content()
-        if thinking or content:
-            await view.append(thinking, content)
+        if thinking:
+            item.feed_thinking(sanitize(thinking))
+        if content:
+            item.feed(sanitize(content))
         if buffer.done:
-            await view.finish()
+            item.finish()
             if conversation is not None and self._streams.get(conversation.id) is buffer:
                 del self._streams[conversation.id]
+            self._sync_items()
+        elif thinking or content:
+            pass
+        elif not item.has_text:
+            item.state.spinner += 1  # the waiting indicator turns
+            item._changed()
+        else:
+            return
+        self._redraw_item(index, before)
+
+    def _redraw_item(self, index: int, old_parts: list[Any]) -> None:
+        """One message changed: repaint only its changed lines, unless the layout moved."""
+        if index >= len(self._items):
+            self._relayout()
+            return
+        item = self._items[index]
+        height = self._offsets[index + 1] - self._offsets[index]
+        top = self._offsets[index] - self._top
+        view = self._view_height
+        margin = 0 if self._follow else MARGIN
+        item.render_range(self.renderer, self._width, -top - margin, view - top + margin)
+        new_height = item.height(self._width)
+        scroll_before = self._top
+        if new_height != height:
+            self._recompute_offsets()
+            self._prepare_view()
+        # Parts reused from the last frame are unchanged on screen; repaint from the first
+        # part that is new, down to the end of the message (or of the view, if it grew).
+        # Only when the view scrolled (following a reply past the bottom) must all of it
+        # be drawn again.
+        if self._top != scroll_before or (index != len(self._items) - 1 and new_height != height):
+            self.refresh()
+            return
+        parts = item.parts()
+        same = 0
+        while same < min(len(parts), len(old_parts)) and parts[same] is old_parts[same]:
+            same += 1
+        first = max(top + item.layout(self._width)[same], 0)
+        last = min(top + max(height, new_height), view)
+        if last > first:
+            self.refresh(Region(0, first, self.size.width, last - first))
+        if new_height != height and self._total > view:
+            self.refresh(Region(self.size.width - 1, 0, 1, view))  # the scrollbar's thumb
 
     # -- streaming ----------------------------------------------------------------------------
 
@@ -165,18 +605,25 @@ class MessagePane(VerticalScroll):
         """Conversations with a reply streaming now."""
         return [cid for cid, buffer in self._streams.items() if not buffer.done]
 
-    async def start_reply(self, conversation: Conversation) -> None:
-        """Ask the model for the next reply and stream it in."""
-        message = ChatMessage(role="assistant", state="streaming")
-        conversation.messages.append(message)
+    async def start_reply(
+        self, conversation: Conversation, message: ChatMessage | None = None
+    ) -> None:
+        """Ask the model for the next reply and stream it in.
+
+        Args:
+            conversation: Where the reply goes.
+            message: The (empty) reply, already placed last; None appends a new one.
+        """
+        if message is None:
+            message = ChatMessage(role="assistant", state="streaming")
+            conversation.messages.append(message)
         buffer = ReplyBuffer(message, conversation.model)
+        assert message.stats is not None
+        message.stats.structured = conversation.chat_options.format not in (None, "")
         self._streams[conversation.id] = buffer
         if conversation is self.conversation:
-            view = self._make_view(message, streaming=True)
-            await self.mount(view)
-            assert isinstance(view, AssistantMessageView)
-            view.start_streaming()
-            self.anchor()
+            self._follow = True
+            self.refresh_conversation()
             self._resume_frames()
         self._stream_reply(conversation, buffer)
 
@@ -234,9 +681,10 @@ class MessagePane(VerticalScroll):
             client = self.services.client()
             last_save = time.monotonic()
             if conversation.chat_options.stream:
-                async with aclosing(client.chat_stream(body)) as chunks:
-                    async for chunk in chunks:
-                        buffer.add(chunk)
+                async with aclosing(client.chat_batches(body)) as batches:
+                    async for batch in batches:
+                        for chunk in batch:
+                            buffer.add(chunk)
                         moment = time.monotonic()
                         if moment - last_save >= SAVE_INTERVAL:
                             last_save = moment
@@ -251,7 +699,7 @@ class MessagePane(VerticalScroll):
             self.post_message(self.ReplyFinished(conversation.id, message.stats, stopped=True))
             raise
         except (OllamaError, StoreError, OSError) as exc:
-            text = f"{exc.message} {exc.hint}".strip() if isinstance(exc, OllamaError) else str(exc)
+            text = error_text(exc)
             buffer.finish("error", text)
             self._finished(conversation)
             await self._save_now(conversation)
@@ -260,12 +708,221 @@ class MessagePane(VerticalScroll):
         buffer.finish("complete")
         conversation.updated_at = now()
         self._finished(conversation)
+        await self._painted()  # the last frame reaches the screen before the save starts
         await self._save_now(conversation)
         self.post_message(self.ReplyFinished(conversation.id, message.stats, stopped=False))
 
+    async def _painted(self) -> None:
+        """Wait until the screen has been updated once more."""
+        painted = asyncio.get_running_loop().create_future()
+
+        def done() -> None:
+            if not painted.done():
+                painted.set_result(None)
+
+        self.call_after_refresh(done)
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(painted, 0.5)
+
     def _finished(self, conversation: Conversation) -> None:
-        """A stream ended: draw its last frame, or forget it if it is not on screen."""
+        """A stream ended: draw its last frame now, or forget it if it is not on screen."""
         if conversation is self.conversation:
-            self._resume_frames()
+            self._render_frame()
         else:
             self._streams.pop(conversation.id, None)
+
+    # -- acting on messages --------------------------------------------------------------------
+
+    @property
+    def selected_message(self) -> ChatMessage | None:
+        if self.selected is None or not 0 <= self.selected < len(self._items):
+            return None
+        return self._items[self.selected].message
+
+    def _select(self, index: int) -> None:
+        if not self._items:
+            self.selected = None
+            return
+        index = max(0, min(index, len(self._items) - 1))
+        self.selected = index
+        if index == len(self._items) - 1:
+            # The last message: go to the very end, and follow what arrives.
+            self._follow = True
+            self._prepare_view()
+            self.refresh()
+            self.refresh_bindings()
+            return
+        top, bottom = self._offsets[index], self._offsets[index + 1]
+        view = self._view_height
+        if top < self._top or bottom > self._top + view:
+            target = top if bottom - top > view or top < self._top else bottom - view
+            self._top = max(0, min(self._max_top, target))
+            self._follow = self._top >= self._max_top
+            self._prepare_view()
+        self.refresh()
+        self.refresh_bindings()
+
+    def on_focus(self) -> None:
+        if self.selected is None and self._items:
+            self._select(len(self._items) - 1)
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def action_select(self, step: int) -> None:
+        """Move the selection up or down."""
+        if self.selected is None:
+            self._select(len(self._items) - 1)
+        else:
+            self._select(self.selected + step)
+
+    def action_select_edge(self, edge: int) -> None:
+        """Select the first (0) or last (-1) message."""
+        self._select(0 if edge == 0 else len(self._items) - 1)
+
+    def _copy(self, text: str, what: str) -> None:
+        if not text:
+            self.notify(f"Nothing to copy: the {what} is empty.", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        self.notify(f"Copied the {what}: {len(text):,} characters.", markup=False)
+
+    def action_copy_message(self) -> None:
+        """Copy the selected message's text (a reply's Markdown source)."""
+        message = self.selected_message
+        if message is not None:
+            self._copy(message.content, "message")
+
+    def action_copy_code(self, number: int) -> None:
+        """Copy one fenced code block of the selected message."""
+        from ..rendering import code_blocks
+
+        message = self.selected_message
+        if message is None:
+            return
+        blocks = code_blocks(message.content)
+        if number > len(blocks):
+            count = len(blocks)
+            has = f"has {count} code block{'s' if count != 1 else ''}" if count else "has no code"
+            self.notify(f"This message {has}.", severity="warning")
+            return
+        self._copy(blocks[number - 1][1].rstrip("\n"), f"code block {number}")
+
+    def action_select_text(self) -> None:
+        """Open the message in a read-only editor to select and copy part of it."""
+        from ..screens.select_text import SelectTextScreen
+
+        message = self.selected_message
+        if message is not None and message.content:
+            self.app.push_screen(SelectTextScreen(sanitize(message.content)))
+
+    def action_toggle_thinking(self) -> None:
+        """Fold or unfold the reasoning of the selected reply."""
+        if self.selected is None:
+            return
+        item = self._items[self.selected]
+        item.state.thinking_open = not item.thinking_open
+        item.invalidate()
+        self._relayout()
+
+    def action_edit(self) -> None:
+        """Edit the selected (user) message: the screen puts it in the input."""
+        message = self.selected_message
+        if message is None or message.role != "user" or self.conversation is None:
+            return
+        self.post_message(self.EditRequested(self.conversation.id, message.id, message.content))
+
+    async def action_regenerate(self) -> None:
+        """Ask again for the selected reply; the old one stays as a variant."""
+        conversation = self.conversation
+        message = self.selected_message
+        if conversation is None or message is None or message.role != "assistant":
+            return
+        if self.is_streaming(conversation.id):
+            self.notify("A reply is still streaming: press Escape to stop it first.")
+            return
+        await self.regenerate(conversation, conversation.messages.index(message))
+
+    async def regenerate(self, conversation: Conversation, index: int) -> None:
+        """Replace the reply at `index` (and what follows) by a new one."""
+        old = conversation.messages[index]
+        keep = old.state != "error" or bool(old.content)
+        reply = ChatMessage(role="assistant", state="streaming")
+        replace_tail(conversation, index, [reply], keep_old=keep)
+        self.selected = None
+        await self.start_reply(conversation, reply)
+
+    async def resend_edited(self, conversation: Conversation, message_id: str, text: str) -> None:
+        """Replace a user message by its edited text and ask again from there."""
+        index = next(i for i, m in enumerate(conversation.messages) if m.id == message_id)
+        replace_tail(conversation, index, [ChatMessage(role="user", content=text)])
+        conversation.updated_at = now()
+        self.selected = None
+        await self.start_reply(conversation)
+
+    def action_delete(self) -> None:
+        """Delete the selected message (asks first)."""
+        from ..screens.confirm import ConfirmScreen
+
+        conversation = self.conversation
+        message = self.selected_message
+        if conversation is None or message is None:
+            return
+        if self.is_streaming(conversation.id) and message is conversation.messages[-1]:
+            self.notify("Stop the reply (Escape) before deleting it.")
+            return
+        preview = " ".join(message.content.split())[:80] or "(empty)"
+        question = "Delete this message?"
+        if message.alternatives:
+            question = "Delete this version (from this message on)? Another version is shown."
+
+        def answered(yes: bool | None) -> None:
+            if yes and message in conversation.messages:
+                delete_message(conversation, conversation.messages.index(message))
+                self.refresh_conversation()
+                self.post_message(self.Changed(conversation.id))
+
+        self.app.push_screen(
+            ConfirmScreen(question, sanitize(preview), yes="Delete", danger=True),
+            answered,
+        )
+
+    def action_variant(self, step: int) -> None:
+        """Show another version of the selected message (and what followed it)."""
+        conversation = self.conversation
+        message = self.selected_message
+        if conversation is None or message is None or not message.alternatives:
+            return
+        if self.is_streaming(conversation.id):
+            self.notify("Stop the reply (Escape) before switching versions.")
+            return
+        index = conversation.messages.index(message)
+        switch_variant(conversation, index, step)
+        self.refresh_conversation()
+        self.post_message(self.Changed(conversation.id))
+        self._select(index)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        message = self.selected_message
+        if action in ("select", "select_edge"):
+            return True
+        if message is None:
+            return False
+        if action == "edit":
+            return message.role == "user"
+        if action == "regenerate":
+            return message.role == "assistant"
+        if action == "toggle_thinking":
+            return bool(message.thinking)
+        if action == "variant":
+            return bool(message.alternatives)
+        if action in ("copy_code",):
+            from ..rendering import fence_info
+
+            return (
+                "```" in message.content
+                or "~~~" in message.content
+                or (fence_info(message.content) is not None)
+            )
+        return True
