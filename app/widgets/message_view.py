@@ -67,11 +67,9 @@ class UserMessageView(MessageView):
         yield Static(Content(label), classes="message-role")
         yield Static(Content(sanitize(self.message.content)), classes="message-text")
         if self.message.images:
-            count = len(self.message.images)
-            yield Static(
-                Content(f"▣ {count} image{'s' if count != 1 else ''} attached"),
-                classes="message-images",
-            )
+            from .message_images import MessageImages
+
+            yield MessageImages(self.message.images, classes="message-images")
 
 
 class AssistantMessageView(MessageView):
