@@ -311,9 +311,10 @@ def pasted_paths(text: str) -> list[Path] | None:
             if parsed.netloc not in ("", "localhost"):
                 return None
             token = unquote(parsed.path)
-        if not token.startswith(("/", "~")):
+        path = Path(os.path.expanduser(token))
+        if not path.is_absolute():  # relative, or `~someone` who does not exist
             return None
-        paths.append(Path(os.path.expanduser(token)))
+        paths.append(path)
     return paths or None
 
 
