@@ -209,11 +209,13 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
                         placeholder="No image chosen", rows=16, columns=40, id="picker-image"
                     )
                     yield Static(Content(""), id="picker-facts")
-            yield Static(Content(""), id="picker-marked")
+            marked = Static(Content(""), id="picker-marked")
+            marked.display = False
+            yield marked
             yield Static(
                 Content(
-                    "Space marks · Enter attaches · Backspace: up a folder · "
-                    "Tab completes the path · Ctrl+G hidden files · Esc cancels"
+                    "Space mark · Enter attach · Backspace up a folder · "
+                    "Tab complete · Ctrl+G hidden files · Esc cancel"
                 ),
                 classes="dialog-hint",
             )
@@ -292,7 +294,10 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
             await image.show(None)
             line = Content.styled(f"⚠ {sanitize(preview.error)}", "$text-error")
         else:
-            await image.show(preview.image, "")
+            # As large as the preview column allows (leaving room for the facts).
+            room = self.query_one("#picker-preview").content_size
+            rows = max(3, min(20, room.height - 4))
+            await image.show(preview.image, "", rows=rows, columns=max(8, room.width))
             line = Content.styled(preview.facts, "$text-muted")
         facts.update(Content("\n").join([name, line]))
 
@@ -304,7 +309,9 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
         if marked:
             names = ", ".join(sanitize(p.name) for p in marked)
             text = f"{len(marked)} marked: {names}"
-        self.query_one("#picker-marked", Static).update(Content(text))
+        line = self.query_one("#picker-marked", Static)
+        line.update(Content(text))
+        line.display = bool(marked)
 
     @on(DirectoryTree.FileSelected)
     def _file_selected(self, event: DirectoryTree.FileSelected) -> None:

@@ -153,6 +153,8 @@ class AttachmentBar(HorizontalScroll, can_focus=True):
 
     def clear(self) -> None:
         """Forget every attachment (after sending)."""
+        if not self._items:
+            return
         self.workers.cancel_group(self, "attachments")
         self._items.clear()
         self.selected = 0

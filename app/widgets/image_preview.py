@@ -145,8 +145,17 @@ class ImagePreview(Widget):
         elif self.placeholder:
             yield Static(Content(self.placeholder), classes="image-preview-text")
 
-    async def show(self, image: PILImage | None, placeholder: str = "") -> None:
-        """Show another picture (None: the placeholder text)."""
+    async def show(
+        self,
+        image: PILImage | None,
+        placeholder: str = "",
+        *,
+        rows: int | None = None,
+        columns: int | None = None,
+    ) -> None:
+        """Show another picture (None: the placeholder text), optionally in another size."""
         self.image = image
         self.placeholder = placeholder
+        self.rows = rows or self.rows
+        self.columns = columns or self.columns
         await self.recompose()

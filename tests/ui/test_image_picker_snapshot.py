@@ -38,10 +38,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_image_picker(snap_compare, make_app, data_dir, home):
-    """The picker over the main screen: the path field shows `~/Pictures/`; the tree lists
-    the folder `holiday` and the three images (no readme.txt, no hidden .cache); diagram.png
-    is marked (●) and sunset.png is highlighted, with its half-block preview and
-    `PNG · 96x64 · …` beside it; the line under the tree says `1 marked: diagram.png`."""
+    """The picker over the main screen: the path field shows `~/Pictures/`; the tree (root
+    `~/Pictures`) lists the folder `holiday`, then diagram.png, sky.jpg and sunset.png (no
+    readme.txt, no hidden .cache); diagram.png is marked (●); sunset.png is highlighted, with
+    its gradient drawn in half-blocks beside it and `PNG · 96x64 · …` under that; the line
+    under the tree says `1 marked: diagram.png`; the keys are listed at the bottom."""
     save_last_folder(data_dir, home / "Pictures")
     app = make_app(demo=True)
 
@@ -52,7 +53,7 @@ def test_image_picker(snap_compare, make_app, data_dir, home):
         await wait_until(pilot, lambda: isinstance(app.screen, ImagePickerScreen))
         tree = app.screen.query_one(ImageTree)
         await wait_until(pilot, lambda: len(tree.root.children) == 4)
-        await pilot.press("down", "down", "space", "down")
+        await pilot.press("down", "down", "space", "down", "down")
         await wait_until(pilot, lambda: app.screen.query(".image-preview-picture"))
         app.screen.query_one("#picker-path").cursor_blink = False
         await pilot.pause(0.2)

@@ -345,9 +345,12 @@ async def test_a_model_without_vision_asks_first(make_app, demo_server, pics):
         assert len(demo_server.chat_requests()) == before
         assert app.screen.prompt.text == "see?"
         assert len(main_bar(app).attachments) == 1
-        # Accepted: sent with the image.
+        # Accepted: sent with the image. The model's details are fetched again if unknown.
+        app.screen._details.clear()
+        shows = sum(1 for r in demo_server.requests if r.path == "/api/show")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert sum(1 for r in demo_server.requests if r.path == "/api/show") == shows + 1
         await pilot.press("y")
         await wait_until(pilot, lambda: app.screen.current.messages)
         await wait_until(pilot, lambda: app.screen.current.messages[-1].state == "complete")
