@@ -118,9 +118,11 @@ async def test_attach_by_picker_marks_two_and_sends_their_bytes(
         chips = main_bar(app).attachments
         assert [a.name for a in chips] == ["green.jpg", "red.png"]
         assert [a.state for a in chips] == ["ready", "ready"]
-        text = chip_text(app)
-        assert "1. green.jpg\nJPEG · 30x20 · " in text and "2. red.png\nPNG · 64x48 · " in text
-        assert len(main_bar(app).query(".image-preview-picture")) == 2  # a preview on each chip
+        # The chips are redrawn on the next refresh.
+        await wait_until(pilot, lambda: "2. red.png\nPNG · 64x48 · " in chip_text(app))
+        assert "1. green.jpg\nJPEG · 30x20 · " in chip_text(app)
+        # A preview on each chip.
+        await wait_until(pilot, lambda: len(main_bar(app).query(".image-preview-picture")) == 2)
         await send_and_wait(pilot, app, "what is this?")
         sent = app.screen.current.messages[-2]
         assert len(sent.images) == 2
@@ -271,8 +273,8 @@ async def test_refused_files_show_why_on_their_chips_and_block_sending(
             assert by_name["secret.png"].state == "ready"
         else:
             assert by_name["secret.png"].error == "Cannot be read: permission denied."
-        text = chip_text(app)
-        assert "⚠ Not an image" in text and "⚠ Not found" in text
+        await wait_until(pilot, lambda: "⚠ Not found" in chip_text(app))
+        assert "⚠ Not an image" in chip_text(app)
         requests = len(demo_server.chat_requests())
         await pilot.press(*"look", "enter")
         await pilot.pause(0.2)
@@ -296,7 +298,7 @@ async def test_a_large_image_is_sent_with_a_warning(make_app, demo_server, tmp_p
         (attachment,) = main_bar(app).attachments
         assert attachment.state == "ready"
         assert attachment.warning.startswith("Large (20.0 MB)")
-        assert "⚠ Large (20.0 MB)" in chip_text(app)
+        await wait_until(pilot, lambda: "⚠ Large (20.0 MB)" in chip_text(app))
 
 
 async def test_history_is_resent_after_the_original_file_is_deleted(
@@ -316,8 +318,10 @@ async def test_history_is_resent_after_the_original_file_is_deleted(
         views = app.screen.pane.query(MessageImages)
         await wait_until(pilot, lambda: all(v.infos for v in views))
         (first_view,) = views  # only the first message had an image
-        assert "image 1\nPNG · 64x48" in static_text(first_view, ".message-image-facts")
-        assert first_view.query(".image-preview-picture")
+        await wait_until(
+            pilot, lambda: "image 1\nPNG · 64x48" in static_text(first_view, ".message-image-facts")
+        )
+        await wait_until(pilot, lambda: first_view.query(".image-preview-picture"))
     first, second = demo_server.chat_requests()[-2:]
     assert decoded(first["messages"][0]["images"]) == [data]
     history = second["messages"]
