@@ -7,7 +7,6 @@ thread. Pillow is imported inside the functions that decode, never at start-up.
 from __future__ import annotations
 
 import io
-import json
 import os
 import stat
 from dataclasses import dataclass, field, replace
@@ -338,6 +337,8 @@ PICKER_STATE = "image-picker.json"
 
 def load_last_folder(data_dir: Path) -> Path | None:
     """The folder the picker last attached from, if it still exists (call in a thread)."""
+    import json
+
     try:
         state: Any = json.loads((data_dir / PICKER_STATE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -355,6 +356,8 @@ def save_last_folder(data_dir: Path, folder: Path) -> None:
     Raises:
         OSError: it could not be written.
     """
+    import json
+
     ensure_private_dir(data_dir)
     text = json.dumps({"last_folder": str(folder)}, indent=2) + "\n"
     atomic_write_text(data_dir / PICKER_STATE, text)

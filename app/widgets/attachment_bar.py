@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, HorizontalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Static
 
@@ -51,12 +50,12 @@ def chip_lines(attachment: Attachment, index: int) -> Content:
 class AttachmentChip(Horizontal):
     """One attachment: a small preview (where possible), its name and facts or its error."""
 
-    def __init__(self, attachment: Attachment, index: int, key: int) -> None:
+    def __init__(self, attachment: Attachment, index: int) -> None:
         state = f"-{attachment.state}"
         super().__init__(classes=f"attachment-chip {state}")
         self.attachment = attachment
         self.index = index
-        self.key = key
+        """Its place in the bar, from 1."""
 
     def compose(self) -> ComposeResult:
         if self.attachment.thumbnail is not None:
@@ -87,17 +86,6 @@ class AttachmentBar(HorizontalScroll, can_focus=True):
 
     selected: reactive[int] = reactive(0)
     """The chip that Delete removes (its index)."""
-
-    class Changed(Message):
-        """Images were added, checked or removed."""
-
-        def __init__(self, bar: AttachmentBar) -> None:
-            super().__init__()
-            self.bar = bar
-
-        @property
-        def control(self) -> AttachmentBar:
-            return self.bar
 
     def __init__(self, images: ImageStore, *, id: str | None = None) -> None:
         """
@@ -191,13 +179,12 @@ class AttachmentBar(HorizontalScroll, can_focus=True):
         if not self._items and self.has_focus:
             self.screen.focus_next()
         self.refresh(recompose=True)
-        self.post_message(self.Changed(self))
 
     # -- drawing ----------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         for index, item in enumerate(self._items):
-            chip = AttachmentChip(item.attachment, index + 1, item.key)
+            chip = AttachmentChip(item.attachment, index + 1)
             chip.set_class(index == self.selected, "-selected")
             yield chip
 

@@ -144,12 +144,19 @@ async def test_picker_starts_in_the_last_folder_and_cancels(make_app, pics, data
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     make_png(elsewhere / "blue.png", colour=(0, 0, 255))
+    make_png(elsewhere / ".secret.png")
     save_last_folder(data_dir, elsewhere)
     app = make_app(model=VISION)
     async with app.run_test(size=(120, 40)) as pilot:
         picker = await open_picker(pilot, app)
         assert picker.folder == elsewhere
-        assert [n.data.path.name for n in picker.image_tree.root.children] == ["blue.png"]
+        tree = picker.image_tree
+        assert [n.data.path.name for n in tree.root.children] == ["blue.png"]
+        await pilot.press("ctrl+g")  # hidden files shown
+        await wait_until(pilot, lambda: len(tree.root.children) == 2)
+        assert [n.data.path.name for n in tree.root.children] == [".secret.png", "blue.png"]
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: len(tree.root.children) == 1)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, ImagePickerScreen))
         assert not main_bar(app).attachments
@@ -257,7 +264,7 @@ async def test_refused_files_show_why_on_their_chips_and_block_sending(
     root_reads_anyway = os.access(unreadable, os.R_OK)
     files = [pics / "fake.png", tmp_path / "missing.png", empty_dir, fifo, huge, unreadable]
     app = make_app(model=VISION)
-    async with app.run_test(size=(200, 50)) as pilot:
+    async with app.run_test(size=(200, 50), notifications=True) as pilot:
         await connected(pilot, app)
         main_bar(app).add_paths(files)
         await wait_until(pilot, lambda: ready(app))
@@ -277,7 +284,9 @@ async def test_refused_files_show_why_on_their_chips_and_block_sending(
         assert "⚠ Not an image" in chip_text(app)
         requests = len(demo_server.chat_requests())
         await pilot.press(*"look", "enter")
-        await pilot.pause(0.2)
+        await wait_until(
+            pilot, lambda: any("cannot be sent" in n.message for n in app._notifications)
+        )
         assert len(demo_server.chat_requests()) == requests  # nothing sent
         assert app.screen.prompt.text == "look"  # nothing lost
         assert not app.screen.current.messages
@@ -372,3 +381,23 @@ async def test_a_vision_model_is_not_asked_about(make_app, demo_server, pics):
         await send_and_wait(pilot, app, "")  # images alone, no text
         assert not any(isinstance(s, ConfirmScreen) for s in app.screen_stack)
         assert "I can see the image(s) you sent" in app.screen.current.messages[-1].content
+
+
+async def test_the_palette_opens_the_picker(make_app, pics, monkeypatch):
+    monkeypatch.chdir(pics)
+    app = make_app(model=VISION)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Attach images")
+        # Wait for the palette to list the command (it searches in the background).
+        await wait_until(
+            pilot,
+            lambda: any(
+                "Attach images" in str(results.get_option_at_index(0).prompt)
+                for results in app.screen.query("CommandList")
+                if results.option_count
+            ),
+        )
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ImagePickerScreen))
+        assert app.screen.folder == pics
