@@ -249,11 +249,22 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
         if data is None:
             return
         if event.node.allow_expand:
-            self.run_worker(self._show_preview(None), group="picker-show", exclusive=True)
+            self.run_worker(
+                self._show_preview(None),
+                group="picker-show",
+                exclusive=True,
+                description="Clearing the preview",
+            )
             return
         self._load_preview(data.path)
 
-    @work(thread=True, exclusive=True, group="picker-preview", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="picker-preview",
+        exit_on_error=False,
+        description="Decoding an image for the preview",
+    )
     def _load_preview(self, path: Path) -> None:
         """Check and decode the highlighted file (in a thread) and show it."""
         size, error = check_file(path)
@@ -337,7 +348,13 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
             return
         self._open_path(text)
 
-    @work(thread=True, exclusive=True, group="picker-path", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="picker-path",
+        exit_on_error=False,
+        description="Opening a typed path",
+    )
     def _open_path(self, text: str) -> None:
         """A typed path: a folder is shown, a file attached, anything else explained."""
         path = expand_path(text, self.folder)
@@ -365,7 +382,13 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
         """Complete the typed path (Tab)."""
         self._complete(text, self.folder, self.image_tree.show_hidden)
 
-    @work(thread=True, exclusive=True, group="picker-complete", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="picker-complete",
+        exit_on_error=False,
+        description="Completing a typed path",
+    )
     def _complete(self, text: str, base: Path, show_hidden: bool) -> None:
         completed, names = complete_path(text, base, show_hidden=show_hidden)
         self.app.call_from_thread(self._completed, text, completed, names)

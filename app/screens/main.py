@@ -499,13 +499,24 @@ class MainScreen(Screen[None]):
         """Open the image picker at the folder used last time."""
         self._open_image_picker()
 
-    @work(thread=True, group="image-picker", exclusive=True, exit_on_error=False)
+    @work(
+        thread=True,
+        group="image-picker",
+        exclusive=True,
+        exit_on_error=False,
+        description="Finding the image picker's last folder",
+    )
     def _open_image_picker(self) -> None:
         from pathlib import Path
 
         from ..attachments import load_last_folder
 
-        start = load_last_folder(self.services.store.root) or Path.cwd()
+        start = load_last_folder(self.services.store.root)
+        if start is None:
+            try:
+                start = Path.cwd()
+            except OSError:  # the folder olladeck was started in has gone
+                start = Path.home()
         self.app.call_from_thread(self._push_image_picker, start)
 
     def _push_image_picker(self, start: Path) -> None:
@@ -520,7 +531,12 @@ class MainScreen(Screen[None]):
         self.attachments.add_paths(picked.paths)
         self._remember_image_folder(picked.folder)
 
-    @work(thread=True, group="image-picker-state", exit_on_error=False)
+    @work(
+        thread=True,
+        group="image-picker-state",
+        exit_on_error=False,
+        description="Remembering the image picker's folder",
+    )
     def _remember_image_folder(self, folder: Path) -> None:
         from ..attachments import save_last_folder
 
