@@ -5,13 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from .screens.main import MainScreen
 from .services import Services
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from textual.screen import Screen
+
     from .demo import ThreadedDemoServer
 
 
@@ -37,6 +41,7 @@ class OlladeckApp(App[None]):
         STYLES / "model_sidebar.tcss",
         STYLES / "prompt.tcss",
         STYLES / "dialogs.tcss",
+        STYLES / "attachments.tcss",
     ]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit olladeck"),
@@ -74,6 +79,13 @@ class OlladeckApp(App[None]):
     def on_mount(self) -> None:
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=15, markup=False)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        # A screen may offer commands of its own; they run the same actions as its keys.
+        commands = getattr(screen, "system_commands", None)
+        if callable(commands):
+            yield from commands()
 
     async def action_quit(self) -> None:
         """Stop streaming replies (each is saved), then exit."""

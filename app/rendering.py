@@ -420,6 +420,49 @@ def stats_text(stats: ReplyStats | None, state: str) -> str:
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
+Rgb = tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class ImageView:
+    """An image of the history as the pane shows it: a label and a small picture."""
+
+    label: str
+    """`image 1 · PNG · 640x480 · 12.3 KB`, or why it cannot be shown."""
+    cells: tuple[tuple[tuple[Rgb, Rgb], ...], ...] = ()
+    """Rows of (upper, lower) pixel colours, drawn as half blocks."""
+
+
+def half_block_cells(image: Any, columns: int = 16) -> tuple[tuple[tuple[Rgb, Rgb], ...], ...]:
+    """A PIL image reduced to rows of half-block cells (call in a thread)."""
+    width, height = image.size
+    if not width or not height:
+        return ()
+    rows = max(1, round(columns * height / width / 2))
+    small = image.convert("RGB").resize((columns, rows * 2))
+    pixels = small.load()
+    return tuple(
+        tuple((pixels[x, 2 * y], pixels[x, 2 * y + 1]) for x in range(columns)) for y in range(rows)
+    )
+
+
+def _image_lines(views: list[ImageView], renderer: Renderer, width: int) -> list[Strip]:
+    lines: list[Strip] = []
+    muted = renderer.palette.style("muted")
+    for view in views:
+        for row in view.cells:
+            lines.append(
+                Strip(
+                    [
+                        Segment("▀", Style(color=f"rgb{top}", bgcolor=f"rgb{bottom}"))
+                        for top, bottom in row
+                    ]
+                )
+            )
+        lines.extend(renderer.text(f"▣ {view.label}", width, muted))
+    return lines
+
+
 @dataclass
 class ViewState:
     """How a message is shown right now (besides its content)."""
@@ -432,6 +475,8 @@ class ViewState:
     """The conversation asked for JSON: show the reply as formatted JSON."""
     variant: tuple[int, int] | None = None
     """(position, count) when the message has alternative versions."""
+    images: list[ImageView] | None = None
+    """The attached images, once read back from the store (None: not yet)."""
     spinner: int = 0
     """Frame of the waiting indicator."""
     code_numbers: list[int] = field(default_factory=list)
@@ -639,7 +684,17 @@ class MessageItem:
                 parts.append(
                     self._keep(("text",), lambda: TextPart(sanitize(message.content), style))
                 )
-            if message.images:
+            if message.images and state.images is not None:
+                views = state.images
+                parts.append(
+                    self._keep(
+                        ("image-views", id(views)),
+                        lambda: LinesPart(
+                            lambda renderer, width: _image_lines(views, renderer, width)
+                        ),
+                    )
+                )
+            elif message.images:
                 count = len(message.images)
                 label = f"▣ {count} image{'s' if count != 1 else ''} attached"
                 parts.append(self._keep(("images", count), lambda: TextPart(label, "muted")))

@@ -30,12 +30,17 @@ from ..widgets.prompt_input import PromptInput
 from ..widgets.status_line import StatusLine
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from textual.app import SystemCommand
     from textual.widget import Widget
 
     from ..ollama.types import ModelDetails, ModelInfo
     from ..services import Services
     from ..widgets.conversation_list import ConversationList
     from ..widgets.model_sidebar import ModelSidebar
+    from .image_picker import PickedImages
 
 RETRY_DELAYS = (2.0, 4.0, 8.0, 15.0)
 
@@ -100,6 +105,13 @@ class MainScreen(Screen[None]):
             id="app.demo",
             tooltip="Use the built-in simulated Ollama server",
         ),
+        Binding(
+            "ctrl+o",
+            "attach_images",
+            "Images",
+            id="images.attach",
+            tooltip="Attach image files to the message (for models that can see)",
+        ),
     ]
 
     def __init__(self, services: Services, *, model: str = "") -> None:
@@ -146,7 +158,7 @@ class MainScreen(Screen[None]):
                     yield MessagePane(
                         self.services, fps=self.services.config.render_fps, id="messages"
                     )
-                yield AttachmentBar(id="attachments")
+                yield AttachmentBar(self.services.store.images, id="attachments")
                 yield Static(Content(""), id="edit-note")
                 yield PromptInput(id="prompt")
             yield Deferred(_model_sidebar)
@@ -300,7 +312,7 @@ class MainScreen(Screen[None]):
     @on(PromptInput.Submitted)
     async def _send(self, event: PromptInput.Submitted) -> None:
         text = event.text
-        if not text.strip():
+        if not text.strip() and not self.attachments.attachments:
             return
         conversation = self.current
         if self.pane.is_streaming(conversation.id):
@@ -309,19 +321,24 @@ class MainScreen(Screen[None]):
         if not conversation.model:
             self.notify("Choose a model first (in the sidebar).", severity="warning")
             return
+        images = self._images_to_send(conversation.model)
+        if images is None:
+            return
         editing = self._editing
         if editing is not None and editing[0] == conversation.id:
             self._end_edit(restore=False)
             event.prompt_input.clear()
-            await self.pane.resend_edited(conversation, editing[1], text)
+            self.attachments.clear()
+            await self.pane.resend_edited(conversation, editing[1], text, images)
             self.refresh_list()
             self.refresh_bindings()
             return
-        message = ChatMessage(role="user", content=text)
+        message = ChatMessage(role="user", content=text, images=images)
         conversation.messages.append(message)
         conversation.updated_at = now()
         self.conversations[conversation.id] = conversation
         event.prompt_input.clear()
+        self.attachments.clear()
         await self.pane.add_message(message)
         await self.pane.start_reply(conversation)
         self.refresh_list()
@@ -580,3 +597,153 @@ class MainScreen(Screen[None]):
             # A stopped reply's worker ends "cancelled" once its partial reply is saved.
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await worker.wait()
+
+    # -- image attachments ----------------------------------------------------------------
+    # Ctrl+O opens the picker; a pasted path to an image attaches it. The bar under the
+    # input reads and checks each file in a thread; `_send` takes the checked ones, after
+    # asking when the model's capabilities lack `vision`.
+
+    _vision_confirmed: tuple[str, tuple[str, ...]] | None = None
+    """The model and images the user agreed to send although it may not see them."""
+
+    @property
+    def attachments(self) -> AttachmentBar:
+        return self.query_one("#attachments", AttachmentBar)
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        """Commands for the palette (they run the same actions as the keys)."""
+        from textual.app import SystemCommand
+
+        yield SystemCommand(
+            "Attach images",
+            "Pick image files to send with the message (Ctrl+O)",
+            self.action_attach_images,
+        )
+
+    def action_attach_images(self) -> None:
+        """Open the image picker at the folder used last time."""
+        self._open_image_picker()
+
+    @work(
+        thread=True,
+        group="image-picker",
+        exclusive=True,
+        exit_on_error=False,
+        description="Finding the image picker's last folder",
+    )
+    def _open_image_picker(self) -> None:
+        from pathlib import Path
+
+        from ..attachments import load_last_folder
+
+        start = load_last_folder(self.services.store.root)
+        if start is None:
+            try:
+                start = Path.cwd()
+            except OSError:  # the folder olladeck was started in has gone
+                start = Path.home()
+        self.app.call_from_thread(self._push_image_picker, start)
+
+    def _push_image_picker(self, start: Path) -> None:
+        from .image_picker import ImagePickerScreen
+
+        self.app.push_screen(ImagePickerScreen(start), self._images_picked)
+
+    def _images_picked(self, picked: PickedImages | None) -> None:
+        self.prompt.focus()
+        if picked is None:
+            return
+        self.attachments.add_paths(picked.paths)
+        self._remember_image_folder(picked.folder)
+
+    @work(
+        thread=True,
+        group="image-picker-state",
+        exit_on_error=False,
+        description="Remembering the image picker's folder",
+    )
+    def _remember_image_folder(self, folder: Path) -> None:
+        from ..attachments import save_last_folder
+
+        # Only a convenience: if it cannot be written, the picker starts elsewhere next time.
+        with contextlib.suppress(OSError):
+            save_last_folder(self.services.store.root, folder)
+
+    def on_prompt_input_paths_pasted(self, event: PromptInput.PathsPasted) -> None:
+        from ..chat import sanitize
+
+        self.attachments.add_paths(event.paths)
+        names = ", ".join(sanitize(path.name) for path in event.paths)
+        self.notify(f"Attached {names}: the pasted path was not inserted as text.", markup=False)
+
+    def _images_to_send(self, model: str) -> list[str] | None:
+        """The store references of the attached images, or None if sending must wait."""
+        bar = self.attachments
+        if not bar.attachments:
+            return []
+        if bar.reading:
+            self.notify("The images are still being read; send again in a moment.")
+            return None
+        refused = bar.refused
+        if refused:
+            count = len(refused)
+            self.notify(
+                f"{count} image{'s' if count != 1 else ''} cannot be sent (marked ⚠). "
+                "Shift+Tab to the images, then Delete removes one.",
+                severity="warning",
+                markup=False,
+            )
+            return None
+        refs = bar.refs
+        details = self._details.get(model)
+        if details is not None and details.supports("vision"):
+            return refs
+        if self._vision_confirmed == (model, tuple(refs)):
+            self._vision_confirmed = None
+            return refs
+        self._confirm_vision(model, refs)
+        return None
+
+    @work(group="vision-check", exclusive=True, exit_on_error=False, description="Vision check")
+    async def _confirm_vision(self, model: str, refs: list[str]) -> None:
+        """Ask before sending images to a model that may not see them, then send."""
+        from .confirm import ConfirmScreen
+
+        details = self._details.get(model)
+        problem = ""
+        if details is None:
+            try:
+                details = await self.services.client().show(model)
+            except OllamaError as exc:
+                problem = exc.message
+            else:
+                self._details[model] = details
+        if details is not None and details.supports("vision"):
+            send = True
+        else:
+            count = len(refs)
+            images = f"{count} image{'s' if count != 1 else ''}"
+            if details is not None:
+                listed = ", ".join(details.capabilities) or "none"
+                detail = (
+                    f"Its capabilities ({listed}) do not include vision: it will ignore "
+                    f"the {images} or fail."
+                )
+            else:
+                detail = f"Could not ask the server what it can do: {problem}"
+            send = await self.app.push_screen_wait(
+                ConfirmScreen(
+                    f"{model} may not see images. Send the {images} anyway?",
+                    detail,
+                    yes="Send anyway",
+                    no="Don't send",
+                )
+            )
+        if send:
+            self._vision_confirmed = (model, tuple(refs))
+            prompt = self.prompt
+            prompt.post_message(PromptInput.Submitted(prompt, prompt.text))
+        else:
+            self.notify(
+                "Not sent. Choose a model that can see images, or remove them.", markup=False
+            )

@@ -1,61 +1,209 @@
-"""The images attached to the message being written, as chips under the input."""
+"""The images attached to the message being written, as chips under the input.
+
+The bar owns the worker threads that read, check and store each file, so typing goes on
+while a large image is read. It can be focused (Shift+Tab from the input): Left and Right
+choose a chip, Delete or Backspace removes it.
+"""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, HorizontalScroll
 from textual.content import Content
+from textual.reactive import reactive
 from textual.widgets import Static
 
+from ..attachments import Attachment, human_size, read_attachment
 from ..chat import sanitize
+from .image_preview import ImagePreview
+
+if TYPE_CHECKING:
+    from ..store import ImageStore
+
+__all__ = ["Attachment", "AttachmentBar", "AttachmentChip", "human_size"]
 
 
-@dataclass(frozen=True)
-class Attachment:
-    """An image ready to send."""
-
-    name: str
-    """The file name, for display."""
-    ref: str
-    """Its reference in the image store."""
-    size: int
-    """Bytes."""
-    width: int = 0
-    height: int = 0
-    warning: str = ""
-    """A problem worth knowing before sending (e.g. very large)."""
-
-
-def human_size(size: float) -> str:
-    """`512 B`, `3.4 KB`, `1.2 MB`."""
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1000 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1000
-    return f"{size:.1f} GB"
+def chip_lines(attachment: Attachment, index: int) -> Content:
+    """The text of a chip: name, then what it is or what is wrong with it."""
+    name = Content.styled(f"{index}. {sanitize(attachment.name)}", "bold")
+    if attachment.state == "reading":
+        detail = Content.styled("reading…", "$text-muted")
+    elif attachment.state == "error":
+        detail = Content.styled(f"⚠ {sanitize(attachment.error)}", "$text-error")
+    else:
+        facts = attachment.facts
+        detail = Content.styled(facts, "$text-muted")
+        if attachment.warning:
+            detail = Content("\n").join(
+                [detail, Content.styled(f"⚠ {sanitize(attachment.warning)}", "$text-warning")]
+            )
+    return Content("\n").join([name, detail])
 
 
-class AttachmentBar(Static):
+class AttachmentChip(Horizontal):
+    """One attachment: a small preview (where possible), its name and facts or its error."""
+
+    def __init__(self, attachment: Attachment, index: int) -> None:
+        state = f"-{attachment.state}"
+        super().__init__(classes=f"attachment-chip {state}")
+        self.attachment = attachment
+        self.index = index
+        """Its place in the bar, from 1."""
+
+    def compose(self) -> ComposeResult:
+        if self.attachment.thumbnail is not None:
+            yield ImagePreview(self.attachment.thumbnail, classes="chip-preview")
+        yield Static(chip_lines(self.attachment, self.index), classes="chip-text")
+
+
+@dataclass
+class _Item:
+    key: int
+    attachment: Attachment
+
+
+class AttachmentBar(HorizontalScroll, can_focus=True):
     """Chips for the pending attachments; hidden when there are none."""
 
-    def __init__(self, *, id: str | None = None) -> None:
+    BINDINGS = [
+        Binding("left", "select(-1)", "Previous", id="attachments.previous", show=False),
+        Binding("right", "select(1)", "Next", id="attachments.next", show=False),
+        Binding(
+            "delete,backspace",
+            "remove",
+            "Remove image",
+            id="attachments.remove",
+            tooltip="Remove the chosen image from the message",
+        ),
+    ]
+
+    selected: reactive[int] = reactive(0)
+    """The chip that Delete removes (its index)."""
+
+    def __init__(self, images: ImageStore, *, id: str | None = None) -> None:
+        """
+        Args:
+            images: Where checked images are stored (by content) before they are sent.
+            id: The widget id.
+        """
         super().__init__(id=id)
-        self.attachments: list[Attachment] = []
+        self.images = images
+        self._items: list[_Item] = []
+        self._keys = itertools.count(1)
+
+    # -- state ------------------------------------------------------------------------------
+
+    @property
+    def attachments(self) -> list[Attachment]:
+        """The attachments, in order."""
+        return [item.attachment for item in self._items]
+
+    @property
+    def reading(self) -> int:
+        """How many are still being read and checked."""
+        return sum(1 for a in self.attachments if a.state == "reading")
+
+    @property
+    def refused(self) -> list[Attachment]:
+        """Those that cannot be sent."""
+        return [a for a in self.attachments if a.state == "error"]
+
+    @property
+    def refs(self) -> list[str]:
+        """The image store references of those ready to send, in order."""
+        return [a.ref for a in self.attachments if a.state == "ready"]
+
+    def add_paths(self, paths: list[Path]) -> int:
+        """Attach files: each is read and checked in a worker thread. Returns how many.
+
+        A file already attached is not attached twice.
+        """
+        known = {item.attachment.path for item in self._items}
+        added = 0
+        for path in paths:
+            if str(path) in known:
+                continue
+            known.add(str(path))
+            key = next(self._keys)
+            self._items.append(_Item(key, Attachment(path=str(path))))
+            self._read(key, path)
+            added += 1
+        if added:
+            self._changed()
+        return added
+
+    def clear(self) -> None:
+        """Forget every attachment (after sending)."""
+        if not self._items:
+            return
+        self.workers.cancel_group(self, "attachments")
+        self._items.clear()
+        self.selected = 0
+        self._changed()
+
+    def remove_at(self, index: int) -> None:
+        """Remove one attachment."""
+        if 0 <= index < len(self._items):
+            del self._items[index]
+            self.selected = min(self.selected, max(0, len(self._items) - 1))
+            self._changed()
+
+    @work(thread=True, group="attachments", exit_on_error=False, description="Reading an image")
+    def _read(self, key: int, path: Path) -> None:
+        attachment = read_attachment(path, self.images)
+        self.app.call_from_thread(self._read_done, key, attachment)
+
+    def _read_done(self, key: int, attachment: Attachment) -> None:
+        for item in self._items:
+            if item.key == key:
+                item.attachment = attachment
+                if attachment.state == "ready" and any(
+                    other.attachment.ref == attachment.ref
+                    for other in self._items
+                    if other is not item
+                ):
+                    # The same picture under another name: send it once.
+                    self._items.remove(item)
+                self._changed()
+                return
+
+    def _changed(self) -> None:
+        self.display = bool(self._items)
+        if not self._items and self.has_focus:
+            self.screen.focus_next()
+        self.refresh(recompose=True)
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        for index, item in enumerate(self._items):
+            chip = AttachmentChip(item.attachment, index + 1)
+            chip.set_class(index == self.selected, "-selected")
+            yield chip
 
     def on_mount(self) -> None:
-        self._refresh_chips()
+        self.display = bool(self._items)
 
-    def set_attachments(self, attachments: list[Attachment]) -> None:
-        """Show these attachments."""
-        self.attachments = list(attachments)
-        self._refresh_chips()
+    def watch_selected(self, selected: int) -> None:
+        for chip in self.query(AttachmentChip):
+            chip.set_class(chip.index - 1 == selected, "-selected")
+            if chip.index - 1 == selected:
+                self.scroll_to_widget(chip, animate=False)
 
-    def _refresh_chips(self) -> None:
-        self.display = bool(self.attachments)
-        chips = []
-        for index, item in enumerate(self.attachments, 1):
-            dims = f" {item.width}x{item.height}" if item.width else ""
-            label = f" {index}: {sanitize(item.name)}{dims} {human_size(item.size)} "
-            chips.append((label, "reverse"))
-            chips.append("  ")
-        self.update(Content.assemble(*chips))
+    # -- keys -------------------------------------------------------------------------------
+
+    def action_select(self, step: int) -> None:
+        """Choose the previous or next chip."""
+        if self._items:
+            self.selected = (self.selected + step) % len(self._items)
+
+    def action_remove(self) -> None:
+        """Remove the chosen chip's image."""
+        self.remove_at(self.selected)

@@ -252,6 +252,7 @@ class MessagePane(Widget, can_focus=True):
         self._composed_width = 0
         self._next_frame_at = 0.0
         self._composed: dict[tuple[Any, ...], tuple[Strip | None, Strip]] = {}
+        self._describing: set[str] = set()
         self._top = 0
         """First line of the conversation on screen."""
         self._total = 0
@@ -466,12 +467,44 @@ class MessagePane(Widget, can_focus=True):
             if variant != item.state.variant:
                 item.state.variant = variant
                 item.invalidate()
+            if message.images and item.state.images is None:
+                self._describe_images(message)
             cache[message.id] = item
             items.append(item)
         self._items = items
         self._item_cache = cache
         if self.selected is not None and self.selected >= len(items):
             self.selected = len(items) - 1 if items else None
+
+    def _describe_images(self, message: ChatMessage) -> None:
+        if message.id in self._describing:
+            return
+        self._describing.add(message.id)
+        self._read_images(message.id, list(message.images))
+
+    @work(thread=True, group="images", exit_on_error=False, description="Reading sent images")
+    def _read_images(self, message_id: str, refs: list[str]) -> None:
+        """Describe a message's images from the store, with small pictures (in a thread)."""
+        from ..attachments import stored_image_info
+        from ..rendering import ImageView, half_block_cells
+
+        views = []
+        for number, ref in enumerate(refs, 1):
+            info = stored_image_info(self.services.store.images, ref)
+            if info.state == "error":
+                views.append(ImageView(f"image {number} · {info.error}"))
+                continue
+            cells = half_block_cells(info.thumbnail) if info.thumbnail is not None else ()
+            views.append(ImageView(f"image {number} · {info.facts}", cells))
+        self.app.call_from_thread(self._images_described, message_id, views)
+
+    def _images_described(self, message_id: str, views: list[Any]) -> None:
+        self._describing.discard(message_id)
+        item = self._item_cache.get(message_id)
+        if item is not None:
+            item.state.images = views
+            item.invalidate()
+            self._relayout()
 
     async def show_conversation(self, conversation: Conversation | None) -> None:
         """Show a conversation, scrolled to its end (only what is visible is rendered)."""
@@ -853,10 +886,21 @@ class MessagePane(Widget, can_focus=True):
         self.selected = None
         await self.start_reply(conversation, reply)
 
-    async def resend_edited(self, conversation: Conversation, message_id: str, text: str) -> None:
-        """Replace a user message by its edited text and ask again from there."""
+    async def resend_edited(
+        self,
+        conversation: Conversation,
+        message_id: str,
+        text: str,
+        images: list[str] | None = None,
+    ) -> None:
+        """Replace a user message by its edited text and ask again from there.
+
+        The message keeps its images; `images` are added to them.
+        """
         index = next(i for i, m in enumerate(conversation.messages) if m.id == message_id)
-        replace_tail(conversation, index, [ChatMessage(role="user", content=text)])
+        kept = conversation.messages[index].images
+        edited = ChatMessage(role="user", content=text, images=[*kept, *(images or [])])
+        replace_tail(conversation, index, [edited])
         conversation.updated_at = now()
         self.selected = None
         await self.start_reply(conversation)

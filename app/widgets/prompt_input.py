@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from textual import events
+from pathlib import Path
+
+from textual import events, work
 from textual.message import Message
 from textual.widgets import TextArea
+
+from ..attachments import is_image_file, pasted_paths
 
 NEWLINE_KEYS = frozenset({"ctrl+j", "alt+enter", "shift+enter", "ctrl+enter"})
 
@@ -20,6 +24,19 @@ class PromptInput(TextArea):
             self.prompt_input = prompt_input
             self.text = text
             """What was typed (not yet cleared: the receiver decides)."""
+
+        @property
+        def control(self) -> PromptInput:
+            return self.prompt_input
+
+    class PathsPasted(Message):
+        """What was pasted is only paths to image files (files dropped on the terminal)."""
+
+        def __init__(self, prompt_input: PromptInput, paths: list[Path]) -> None:
+            super().__init__()
+            self.prompt_input = prompt_input
+            self.paths = paths
+            """The image files, in the order they were pasted."""
 
         @property
         def control(self) -> PromptInput:
@@ -41,3 +58,26 @@ class PromptInput(TextArea):
             self.insert("\n")
             return
         await super()._on_key(event)
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        # Dropping a file on most terminals pastes its path. If the text is nothing but
+        # paths, a worker looks at the files: images are attached, anything else is
+        # inserted as the text it was. Other pastes go to TextArea as usual.
+        paths = pasted_paths(event.text)
+        if paths is None or self.read_only:
+            return
+        event.prevent_default()
+        event.stop()
+        self._check_pasted_paths(event.text, paths)
+
+    @work(thread=True, group="paste", exit_on_error=False, description="Checking pasted paths")
+    def _check_pasted_paths(self, text: str, paths: list[Path]) -> None:
+        if all(is_image_file(path) for path in paths):
+            self.post_message(self.PathsPasted(self, paths))
+        else:
+            self.app.call_from_thread(self._insert_pasted, text)
+
+    def _insert_pasted(self, text: str) -> None:
+        start, end = self.selection
+        result = self.replace(text, start, end)
+        self.move_cursor(result.end_location)
