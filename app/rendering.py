@@ -498,6 +498,7 @@ class MessageItem:
         self._layout: list[int] | None = None
         self._layout_width = -1
         self._kept: dict[tuple[Any, ...], Part] = {}
+        self._estimate: tuple[tuple[int, int], int] = ((-1, -1), 0)
 
     # -- content --------------------------------------------------------------------------
 
@@ -576,12 +577,15 @@ class MessageItem:
         return self._parts
 
     def estimate(self, width: int) -> int:
-        """Height without rendering anything (for messages far out of view)."""
+        """Height without rendering anything (for messages far out of view), cached."""
         if self._parts is not None:
             return self.height(width)
         message = self.message
-        body = estimate_lines(message.content, width - GUTTER) if message.content else 1
-        return body + 3
+        key = (width, len(message.content))
+        if self._estimate[0] != key:
+            body = estimate_lines(message.content, width - GUTTER) if message.content else 1
+            self._estimate = (key, body + 3)
+        return self._estimate[1]
 
     def layout(self, width: int) -> list[int]:
         """First line of each part (and the total height last), cached."""

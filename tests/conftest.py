@@ -6,6 +6,7 @@ Nothing here reaches the internet: every server is on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,10 @@ from app.demo import DemoServer, ThreadedDemoServer
 from app.ollama.host import parse_host
 from app.services import Services
 from app.store import ConversationStore
+
+# Message headers show local times: make them the same on every machine.
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 settings.register_profile(
     "olladeck", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150

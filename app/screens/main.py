@@ -209,6 +209,11 @@ class MainScreen(Screen[None]):
     def load_conversations(self) -> None:
         """Read the saved conversations (in a thread) and show them."""
         conversations, problems = self.services.store.load_all()
+        if conversations:
+            # One of them is about to be shown: load the renderer here, not on the UI thread.
+            from ..rendering import warm_up
+
+            warm_up()
         self.app.call_from_thread(self._conversations_loaded, conversations, problems)
 
     async def _conversations_loaded(

@@ -78,3 +78,60 @@ def test_main_screen_with_a_conversation(snap_compare, make_app, data_dir, width
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(width, height), run_before=run_before)
+
+
+THOUGHT = "The user wants a comparison. A table fits, then a short code sample to show usage."
+
+
+def reasoning_conversation(data_dir) -> None:
+    conversation = Conversation(
+        id="20260105-093000-bbbbbb",
+        title="Thinking reply",
+        model="deepseek-r1:8b",
+        created_at=WHEN,
+        updated_at=WHEN,
+        messages=[
+            ChatMessage(
+                role="user",
+                content="Compare two small models, with code.",
+                created_at=WHEN,
+                id="t1",
+            ),
+            ChatMessage(
+                role="assistant",
+                content=REPLY,
+                thinking=THOUGHT,
+                created_at=WHEN,
+                id="t2",
+                stats=ReplyStats(
+                    model="deepseek-r1:8b",
+                    eval_count=120,
+                    eval_duration=3 * 10**9,
+                    prompt_eval_count=20,
+                    done_reason="stop",
+                    first_token_seconds=0.4,
+                    thinking_seconds=2.5,
+                ),
+            ),
+        ],
+    )
+    ConversationStore(data_dir).save(conversation)
+
+
+@pytest.mark.parametrize("unfold", [False, True])
+def test_finished_reply_with_thinking_code_and_table(snap_compare, make_app, data_dir, unfold):
+    """A finished reply from a reasoning model at 100x40 (side regions hidden): the folded
+    "Thought for 2.5 s" line (unfolded: the reasoning in italics), the table, code block 1
+    with its label and highlighting, the list, and the facts line with the model's speed."""
+    reasoning_conversation(data_dir)
+    app = make_app(demo=True)
+
+    async def run_before(pilot) -> None:
+        await wait_until(pilot, lambda: app.screen.current.id == "20260105-093000-bbbbbb")
+        app.screen.prompt.cursor_blink = False
+        if unfold:
+            app.screen.pane.focus()
+            await pilot.press("t")
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
