@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import events, on, work
@@ -43,6 +44,8 @@ if TYPE_CHECKING:
     from .image_picker import PickedImages
 
 RETRY_DELAYS = (2.0, 4.0, 8.0, 15.0)
+SAVE_RETRY = 10.0
+"""Seconds between attempts to save a conversation whose save failed."""
 
 
 def _conversation_list() -> Widget:
@@ -130,6 +133,7 @@ class MainScreen(Screen[None]):
         self._context_warned = ""
         self._listed = False
         self._last_save_notice = 0.0
+        self._save_retries: set[str] = set()
         self._loaded = False
         self._editing: tuple[str, str, str] | None = None
         """While editing an earlier message: (conversation id, message id, the input before)."""
@@ -306,11 +310,23 @@ class MainScreen(Screen[None]):
         if moment - self._last_save_notice > 10:
             self._last_save_notice = moment
             self.notify(
-                f"{event.error} The conversation is kept in memory; saving is retried.",
+                f"{event.error} The conversation is kept in memory; saving is retried "
+                f"every {SAVE_RETRY:.0f} seconds.",
                 title="Save failed",
                 severity="error",
                 timeout=10,
+                markup=False,
             )
+        if event.conversation_id not in self._save_retries:
+            self._save_retries.add(event.conversation_id)
+            self.set_timer(SAVE_RETRY, partial(self._retry_save, event.conversation_id))
+
+    def _retry_save(self, conversation_id: str) -> None:
+        """Try a failed save again (a full disk may have room now)."""
+        self._save_retries.discard(conversation_id)
+        conversation = self.conversations.get(conversation_id)
+        if conversation is not None:
+            self._save_soon(conversation)
 
     # -- chatting -------------------------------------------------------------------------
 
