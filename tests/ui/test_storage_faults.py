@@ -40,9 +40,12 @@ async def test_an_unwritable_data_dir_is_reported_and_nothing_is_lost(make_app, 
         assert blocked.read_text().startswith("a file")
 
 
-async def test_a_full_disk_during_a_reply_keeps_it_in_memory(
+async def test_a_full_disk_keeps_the_reply_in_memory_and_retries(
     make_app, demo_server, monkeypatch, data_dir
 ):
+    import app.screens.main as main_screen
+
+    monkeypatch.setattr(main_screen, "SAVE_RETRY", 0.3)
     app = make_app(model="llama3.2:latest")
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.screen.connection == "connected")
