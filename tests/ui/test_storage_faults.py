@@ -57,6 +57,7 @@ async def test_a_full_disk_keeps_the_reply_in_memory_and_retries(
         def full(*args, **kwargs):
             raise OSError(errno.ENOSPC, "No space left on device")
 
+        real_replace = os.replace
         monkeypatch.setattr(atomic.os, "replace", full)
         app.screen.prompt.focus()
         await pilot.press(*"second", "enter")
@@ -69,7 +70,7 @@ async def test_a_full_disk_keeps_the_reply_in_memory_and_retries(
         assert path.read_text() == before  # the old file is intact, not half-written
         assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp files left
         assert app.screen.current.messages[2].content == "second"  # kept in memory
-        monkeypatch.setattr(atomic.os, "replace", os.replace)
+        monkeypatch.setattr(atomic.os, "replace", real_replace)
         # Once the disk has room again, the retry writes everything, unprompted.
         await wait_until(pilot, lambda: len(tomllib.loads(path.read_text())["messages"]) == 4)
         app.screen.prompt.focus()
