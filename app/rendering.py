@@ -288,6 +288,33 @@ class _NullFile:
         pass
 
 
+CHUNK = 4000
+"""Literal text longer than this is laid out in pieces, each drawn only when in view."""
+
+
+def text_chunks(text: str, size: int = CHUNK) -> list[str]:
+    """Split text into pieces of about `size` characters, at line ends where possible.
+
+    A pasted megabyte is then drawn a screenful at a time, not all at once.
+    """
+    if len(text) <= size:
+        return [text]
+    chunks = []
+    start = 0
+    while start < len(text):
+        end = min(start + size, len(text))
+        if end < len(text):
+            cut = text.rfind("\n", start, end)
+            if cut <= start:
+                cut = text.rfind(" ", start, end)
+            if cut > start:
+                end = cut + 1
+        piece = text[start:end]
+        chunks.append(piece[:-1] if piece.endswith("\n") else piece)
+        start = end
+    return chunks
+
+
 def estimate_lines(text: str, width: int) -> int:
     """Lines a text will probably take, without rendering it."""
     width = max(width, 10)
@@ -658,12 +685,13 @@ class MessageItem:
                 key = ("thinking-header", self.thinking_open, self._has_content, state.streaming)
                 parts.append(self._keep(key, lambda: LinesPart(self._thinking_header)))
                 if self.thinking_open:
-                    parts.append(
-                        self._keep(
-                            ("thinking", len(thinking)),
-                            lambda: TextPart(thinking, "muted", italic=True),
+                    for number, chunk in enumerate(text_chunks(thinking)):
+                        parts.append(
+                            self._keep(
+                                ("thinking", number, len(chunk)),
+                                lambda c=chunk: TextPart(c, "muted", italic=True),
+                            )
                         )
-                    )
             if state.json_format and not state.streaming and message.content:
                 parts.append(self._keep(("json",), lambda: LinesPart(self._json)))
             elif state.json_format and state.streaming:
@@ -685,9 +713,9 @@ class MessageItem:
         else:
             if message.content:
                 style = "muted" if message.role != "user" else "text"
-                parts.append(
-                    self._keep(("text",), lambda: TextPart(sanitize(message.content), style))
-                )
+                text = sanitize(message.content)
+                for number, chunk in enumerate(text_chunks(text)):
+                    parts.append(self._keep(("text", number), lambda c=chunk: TextPart(c, style)))
             if message.images and state.images is not None:
                 views = state.images
                 parts.append(

@@ -231,6 +231,7 @@ class MainScreen(Screen[None]):
                 title="A conversation file was not loaded",
                 severity="warning",
                 timeout=15,
+                markup=False,
             )
         self._loaded = True
         if not self.current.messages and conversations:

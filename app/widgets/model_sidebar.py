@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -35,7 +36,7 @@ class ModelSidebar(VerticalScroll):
         self.listed = False
         """True once a server has listed its models (until then, absence means nothing)."""
         self._current = ""
-        self._options: list[tuple[str, str]] = []
+        self._options: list[tuple[Text, str]] = []
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Model"), classes="region-title")
@@ -51,10 +52,11 @@ class ModelSidebar(VerticalScroll):
         self.models = models
         self.listed = listed
         names = [m.name for m in models]
-        options = [(sanitize(name), name) for name in names]
+        # Select reads a str label as markup: labels from the server are Text, shown literally.
+        options = [(Text(sanitize(name)), name) for name in names]
         if current and current not in names:
             note = " (not on this server)" if listed else ""
-            options.insert(0, (f"{sanitize(current)}{note}", current))
+            options.insert(0, (Text(f"{sanitize(current)}{note}"), current))
         if options != self._options:
             self._options = options
             self.select.set_options(options)
