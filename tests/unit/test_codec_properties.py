@@ -86,6 +86,7 @@ conversations = st.builds(
         keep_alive=st.none() | st.text(max_size=8) | st.integers(-1, 10**6),
         think=st.none() | st.booleans() | st.sampled_from(["low", "medium", "high"]),
         stream=st.booleans(),
+        tools=st.booleans(),
     ),
     messages=st.lists(messages, max_size=4),
     host=text,
