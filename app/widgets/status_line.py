@@ -45,7 +45,7 @@ class StatusLine(Static):
         if self.tools == "on":
             parts.append(("  ⚙ tools on", "$text-success"))
         elif self.tools == "unsupported":
-            parts.append(("  ⚙ tools on, but this model cannot call them", "$text-warning"))
+            parts.append(("  ⚙ tools unsupported", "$text-warning"))
         return Content.assemble(*parts)
 
     def _tone(self) -> str:

@@ -174,7 +174,7 @@ async def test_a_model_without_tools_gets_none_and_the_user_is_told(make_app, de
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await connected(pilot)
         assert app.screen.current.chat_options.tools  # on for new conversations
-        await wait_until(pilot, lambda: "this model cannot call them" in screen_text(app))
+        await wait_until(pilot, lambda: "⚙ tools unsupported" in screen_text(app))
         await send(pilot, "use the calculator for 1+1")
         await wait_until(pilot, lambda: finished(app))
         assert messages(app)[-1].state == "complete"
