@@ -110,6 +110,8 @@ async def test_calculator_round_trip_exact_requests(make_app, demo_server, data_
         await pilot.press("ctrl+g")
         assert app.screen.current.chat_options.tools
         await wait_until(pilot, lambda: "⚙ tools on" in screen_text(app))
+        # Not known yet (e.g. the model was just chosen): asked for before the request.
+        app.screen._details.clear()
         prompt = "use the calculator for 12*(3+4)"
         await send(pilot, prompt)
         await wait_until(pilot, lambda: finished(app))
@@ -138,6 +140,8 @@ async def test_calculator_round_trip_exact_requests(make_app, demo_server, data_
         {"model": MODEL, "messages": first, "tools": definitions, "stream": True},
         {"model": MODEL, "messages": second, "tools": definitions, "stream": True},
     ]
+    shows = [r.body for r in demo_server.requests if r.path == "/api/show"]
+    assert shows == [{"model": MODEL}] * 2  # the second one asked before the request
 
 
 async def test_tools_are_off_unless_switched_on_and_the_toggle_is_saved(
