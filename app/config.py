@@ -7,6 +7,7 @@ platform (platformdirs only does so on Linux), so tests and users can move them.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ class Config:
     """Key overrides: binding id to keys, e.g. `"chat.send" = "ctrl+s"`."""
     render_fps: int = 10
     """How often a streaming reply is redrawn, per second (lower it on a slow link)."""
+    tools: ToolsConfig = field(default_factory=lambda: ToolsConfig())
+    """Tool calling: the folders the file tools may read, your own tools (`[tools]`)."""
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -83,6 +86,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "system": str,
     "keymap": dict,
     "render_fps": int,
+    "tools": dict,
 }
 
 
@@ -114,7 +118,164 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
     fps = values.get("render_fps", 10)
     if not 1 <= fps <= 120:
         raise ConfigError(f"{source}: 'render_fps' should be between 1 and 120")
+    if "tools" in values:
+        values["tools"] = _parse_tools(values["tools"], source)
     return Config(**values)
+
+
+# -- [tools] --------------------------------------------------------------------------------
+
+BUILTIN_TOOL_NAMES = ("current_time", "calculator", "read_file", "list_directory")
+"""Names of the built-in tools (a tool of your own cannot take one)."""
+
+
+@dataclass(frozen=True)
+class UserToolConfig:
+    """A tool of your own (`[[tools.custom]]`): a program run with the model's arguments.
+
+    The program is started directly, never through a shell. Each element of `command`
+    may contain `{name}` placeholders for the arguments: the value replaces the
+    placeholder inside that one element (strings as they are, other values as JSON), so
+    spaces, quotes or `;` in a value can never split or chain commands. An element whose
+    argument the model left out is dropped.
+    """
+
+    name: str
+    """What the model calls it (letters, digits, `_`, `-`, `.`)."""
+    description: str
+    """What it does, for the model."""
+    command: tuple[str, ...]
+    """The program and its arguments, e.g. `["grep", "-rn", "--", "{pattern}", "~/notes"]`."""
+    parameters: dict[str, Any] = field(default_factory=lambda: {"type": "object", "properties": {}})
+    """A JSON schema of the arguments (an object with `properties`)."""
+    timeout: float = 10.0
+    """Seconds before the program is stopped (its result is then an error)."""
+    max_output: int = 16_384
+    """Most bytes of output passed on to the model; more is an error."""
+
+
+@dataclass(frozen=True)
+class ToolsConfig:
+    """The `[tools]` table."""
+
+    enabled: bool = False
+    """Whether new conversations start with tools on (Ctrl+G switches per conversation)."""
+    allowed_folders: tuple[str, ...] = ()
+    """Folders `read_file` and `list_directory` may read (none: those tools are not
+    offered). Symlinks and `..` are resolved before the check."""
+    max_rounds: int = 8
+    """Most rounds of tool calls for one message before olladeck stops asking."""
+    max_file_bytes: int = 65_536
+    """Most bytes `read_file` returns from one file."""
+    custom: tuple[UserToolConfig, ...] = ()
+    """Your own tools (`[[tools.custom]]`); each run asks you first."""
+
+
+_TOOL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+"""A `{name}` placeholder in a tool's command."""
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _parse_tools(table: dict[str, Any], source: str) -> ToolsConfig:
+    known = {"enabled", "allowed_folders", "max_rounds", "max_file_bytes", "custom"}
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{source}: unknown setting 'tools.{key}'")
+    enabled = table.get("enabled", False)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{source}: 'tools.enabled' should be true or false")
+    folders = table.get("allowed_folders", [])
+    if not isinstance(folders, list) or not all(isinstance(f, str) and f for f in folders):
+        raise ConfigError(f"{source}: 'tools.allowed_folders' should be a list of folder paths")
+    rounds = table.get("max_rounds", 8)
+    if not isinstance(rounds, int) or isinstance(rounds, bool) or not 1 <= rounds <= 100:
+        raise ConfigError(f"{source}: 'tools.max_rounds' should be a whole number from 1 to 100")
+    file_bytes = table.get("max_file_bytes", 65_536)
+    if not isinstance(file_bytes, int) or isinstance(file_bytes, bool) or file_bytes < 1:
+        raise ConfigError(f"{source}: 'tools.max_file_bytes' should be a positive whole number")
+    custom = table.get("custom", [])
+    if not isinstance(custom, list):
+        raise ConfigError(f"{source}: 'tools.custom' should be tables ([[tools.custom]])")
+    tools: list[UserToolConfig] = []
+    for index, raw in enumerate(custom, 1):
+        tool = _parse_user_tool(raw, f"{source}: [[tools.custom]] number {index}")
+        if tool.name in BUILTIN_TOOL_NAMES or any(t.name == tool.name for t in tools):
+            raise ConfigError(
+                f"{source}: [[tools.custom]] number {index}: the name {tool.name!r} is taken"
+            )
+        tools.append(tool)
+    return ToolsConfig(
+        enabled=enabled,
+        allowed_folders=tuple(folders),
+        max_rounds=rounds,
+        max_file_bytes=file_bytes,
+        custom=tuple(tools),
+    )
+
+
+def _parse_user_tool(raw: Any, where: str) -> UserToolConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where} should be a table")
+    known = {"name", "description", "command", "parameters", "timeout", "max_output"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{where}: unknown setting '{key}'")
+    name = raw.get("name")
+    if not isinstance(name, str) or not _TOOL_NAME.fullmatch(name):
+        raise ConfigError(
+            f"{where}: 'name' should be a name of letters, digits, '_', '-' or '.' "
+            "(up to 64, not starting with a digit)"
+        )
+    description = raw.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(f"{where} ({name}): 'description' should be a string")
+    command = raw.get("command")
+    if (
+        not isinstance(command, list)
+        or not command
+        or not all(isinstance(part, str) for part in command)
+        or not command[0]
+    ):
+        raise ConfigError(
+            f"{where} ({name}): 'command' should be a list of strings, the program first "
+            '(e.g. ["grep", "-rn", "--", "{pattern}", "~/notes"])'
+        )
+    parameters = raw.get("parameters", {"type": "object", "properties": {}})
+    if not isinstance(parameters, dict):
+        raise ConfigError(f"{where} ({name}): 'parameters' should be a table (a JSON schema)")
+    parameters = dict(parameters)
+    parameters.setdefault("type", "object")
+    parameters.setdefault("properties", {})
+    properties = parameters["properties"]
+    if parameters["type"] != "object" or not isinstance(properties, dict):
+        raise ConfigError(
+            f"{where} ({name}): 'parameters' should be an object schema with 'properties'"
+        )
+    for part in command:
+        for placeholder in PLACEHOLDER.findall(part):
+            if placeholder not in properties:
+                raise ConfigError(
+                    f"{where} ({name}): 'command' uses {{{placeholder}}}, which is not one "
+                    "of its parameters"
+                )
+    timeout = raw.get("timeout", 10.0)
+    if not _number(timeout) or not 0 < timeout <= 3600:
+        raise ConfigError(f"{where} ({name}): 'timeout' should be seconds, more than 0")
+    max_output = raw.get("max_output", 16_384)
+    if not isinstance(max_output, int) or isinstance(max_output, bool) or max_output < 1:
+        raise ConfigError(f"{where} ({name}): 'max_output' should be a positive whole number")
+    return UserToolConfig(
+        name=name,
+        description=description,
+        command=tuple(command),
+        parameters=parameters,
+        timeout=float(timeout),
+        max_output=max_output,
+    )
 
 
 def load_config(path: Path | None = None) -> tuple[Config, str | None]:

@@ -109,6 +109,8 @@ class ChatOptions:
     keep_alive: KeepAlive = None
     think: Think = None
     stream: bool = True
+    tools: bool = False
+    """Offer tools to the model (sent only when its capabilities include `tools`)."""
 
 
 @dataclass

@@ -193,6 +193,9 @@ class DemoServer:
         self.load_seconds = load_seconds
         self.tool_loop = False
         """When set, the model calls a tool again after every tool result (a looping model)."""
+        self.forced_tool_calls: list[dict[str, Any]] | None = None
+        """When set, a model offered tools makes these calls (`[{"function": {"name",
+        "arguments"}}]`) instead of choosing: a model that gets names or arguments wrong."""
         self.version = "0.13.0"
         self.models: dict[str, DemoModel] = {m.name: m for m in DEMO_MODELS}
         self.registry: dict[str, DemoModel] = {m.name: m for m in (*DEMO_MODELS, *PULLABLE)}
@@ -607,7 +610,10 @@ class DemoServer:
             and isinstance(tools, list)
             and (last.get("role") == "user" or (self.tool_loop and last.get("role") == "tool"))
         ):
-            plan.tool_calls = choose_tool_calls(tools, prompt)
+            if self.forced_tool_calls is not None:
+                plan.tool_calls = json.loads(json.dumps(self.forced_tool_calls))
+            else:
+                plan.tool_calls = choose_tool_calls(tools, prompt)
         if plan.tool_calls:
             return plan
 

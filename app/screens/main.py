@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from ..ollama.types import ModelDetails, ModelInfo
     from ..services import Services
+    from ..tools import ToolSet
     from ..widgets.conversation_list import ConversationList
     from ..widgets.model_sidebar import ModelSidebar
     from .image_picker import PickedImages
@@ -115,6 +116,13 @@ class MainScreen(Screen[None]):
             id="images.attach",
             tooltip="Attach image files to the message (for models that can see)",
         ),
+        Binding(
+            "ctrl+g",
+            "toggle_tools",
+            "Tools",
+            id="tools.toggle",
+            tooltip="Turn tool calling on or off for this conversation",
+        ),
     ]
 
     def __init__(self, services: Services, *, model: str = "") -> None:
@@ -143,7 +151,7 @@ class MainScreen(Screen[None]):
         return Conversation(
             model=model,
             system=config.system,
-            chat_options=ChatOptions(options=dict(config.options)),
+            chat_options=ChatOptions(options=dict(config.options), tools=config.tools.enabled),
             host=self.services.host.base_url,
         )
 
@@ -189,6 +197,7 @@ class MainScreen(Screen[None]):
         status.demo = self.services.demo
         status.insecure = host.is_insecure_remote
         status.model = self.current.model
+        self.pane.tools_for = self._tools_for
         self.prompt.focus()
         # Disk and network wait until the first frame is on screen, and the regions
         # mounted after it (see Deferred) have had their own frame.
@@ -513,6 +522,7 @@ class MainScreen(Screen[None]):
 
     def _show_model(self, model: str) -> None:
         self.status.model = model
+        self._show_tools_state()
         self._sync_sidebar()
         self.update_context_meter()
         if model and model not in self._details and self.connection == "connected":
@@ -535,6 +545,7 @@ class MainScreen(Screen[None]):
         if model == self.current.model:
             self._sync_sidebar()
             self.update_context_meter()
+            self._show_tools_state()
 
     # -- connection -----------------------------------------------------------------------
 
@@ -640,6 +651,11 @@ class MainScreen(Screen[None]):
             "Attach images",
             "Pick image files to send with the message (Ctrl+O)",
             self.action_attach_images,
+        )
+        yield SystemCommand(
+            "Tools on/off",
+            "Offer tools (calculator, time, files, your own) in this conversation (Ctrl+G)",
+            self.action_toggle_tools,
         )
 
     def action_attach_images(self) -> None:
@@ -769,3 +785,81 @@ class MainScreen(Screen[None]):
             self.notify(
                 "Not sent. Choose a model that can see images, or remove them.", markup=False
             )
+
+    # -- tool calling -----------------------------------------------------------------------
+    # Ctrl+G (or "Tools on/off" in the palette) switches tools for the conversation on
+    # screen; the status line shows it. Before each reply the pane asks `_tools_for`:
+    # tools are sent only when on and the model's capabilities include `tools`. The pane
+    # runs what the model calls (app/tools).
+
+    _toolset: ToolSet | None = None
+    _tools_warned: frozenset[str] = frozenset()
+    """Models already reported as unable to call tools (said once per session)."""
+
+    def _tool_set(self) -> ToolSet:
+        """The tools from the config (built once: it remembers "always allow" answers)."""
+        if self._toolset is None:
+            from ..tools import ToolSet
+
+            self._toolset = ToolSet(self.services.config.tools)
+        return self._toolset
+
+    def action_toggle_tools(self) -> None:
+        """Turn tool calling on or off for the conversation on screen."""
+        conversation = self.current
+        options = conversation.chat_options
+        options.tools = not options.tools
+        self._save_soon(conversation)
+        self._show_tools_state()
+        if not options.tools:
+            self.notify("Tools off for this conversation.")
+            return
+        names = ", ".join(self._tool_set().names)
+        details = self._details.get(conversation.model)
+        if details is not None and not details.supports("tools"):
+            listed = ", ".join(details.capabilities) or "none"
+            self.notify(
+                f"Tools on for this conversation, but {conversation.model} cannot call "
+                f"tools (its capabilities: {listed}). Choose a model that lists tools.",
+                severity="warning",
+                markup=False,
+            )
+        else:
+            self.notify(f"Tools on for this conversation: {names}.", markup=False)
+
+    def _show_tools_state(self) -> None:
+        conversation = self.current
+        if not conversation.chat_options.tools:
+            self.status.tools = ""
+            return
+        details = self._details.get(conversation.model)
+        unable = details is not None and not details.supports("tools")
+        self.status.tools = "unsupported" if unable else "on"
+
+    async def _tools_for(self, conversation: Conversation) -> ToolSet | None:
+        """The tools to offer in a request: none when off or the model cannot call them."""
+        if not conversation.chat_options.tools:
+            return None
+        model = conversation.model
+        details = self._details.get(model)
+        if details is None:
+            try:
+                details = await self.services.client().show(model)
+            except OllamaError:
+                # Unknown: offer them; a server that refuses says why in the reply.
+                return self._tool_set()
+            self._details[model] = details
+            self._show_tools_state()
+        if details.supports("tools"):
+            return self._tool_set()
+        if model not in self._tools_warned:
+            self._tools_warned = self._tools_warned | {model}
+            listed = ", ".join(details.capabilities) or "none"
+            self.notify(
+                f"{model} cannot call tools (its capabilities: {listed}), so the message "
+                "was sent without them. Choose a model that lists tools to use them.",
+                title="Tools not sent",
+                severity="warning",
+                markup=False,
+            )
+        return None

@@ -6,7 +6,8 @@ Schema 1 (one file per conversation):
     id = "20261128-064907-3fa2c1"
     title = "..."                     model, system, host, pinned, created_at, updated_at
     [settings]
-    stream = true                     think, keep_alive, format ("json") or format_schema
+    stream = true                     think, keep_alive, format ("json") or format_schema,
+                                      tools (true when tool calling is on; absent: off)
     [settings.options]                only the Modelfile parameters the user set
     [[messages]]                      id, role, content, created_at, state, and when present:
                                       thinking, images, tool_name, error
@@ -138,6 +139,8 @@ def conversation_document(conversation: Conversation) -> dict[str, Any]:
         settings["format_schema"] = json.dumps(opts.format, ensure_ascii=False)
     if opts.options:
         settings["options"] = dict(opts.options)
+    if opts.tools:
+        settings["tools"] = True
     return {
         "schema_version": SCHEMA_VERSION,
         "id": conversation.id,
@@ -303,6 +306,7 @@ def from_document(doc: dict[str, Any]) -> Conversation:
         keep_alive=_get(settings, "keep_alive", (str, int, float), None),
         think=_get(settings, "think", (bool, str), None),
         stream=_get(settings, "stream", bool, True),
+        tools=_get(settings, "tools", bool, False),
     )
     raw_messages = _get(doc, "messages", list, [])
     conversation = Conversation(

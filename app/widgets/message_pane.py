@@ -11,6 +11,10 @@ The pane owns the workers that stream replies, one per conversation (group
 `reply:<id>`), so replies in several conversations can stream at once while one is shown.
 A worker only appends chunks to a `ReplyBuffer`; a frame timer takes what is new and draws
 it, so the cost of drawing is per frame, never per token.
+
+With tools on, the same worker closes the tool-call loop: a reply that calls tools is
+followed by running them (`app.tools`), their results added as `tool` messages, and the
+next request, until the model answers in text or the round limit is reached.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import asyncio
 import contextlib
 import time
 from bisect import bisect_right
+from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
@@ -43,13 +48,15 @@ from ..chat import (
     variant_position,
 )
 from ..messages import SaveFailed
-from ..models import ChatMessage, Conversation, now
+from ..models import ChatMessage, Conversation, ToolCall, now
 from ..ollama.errors import OllamaError
 from ..store import Snapshot, StoreError
 
 if TYPE_CHECKING:
+    from ..config import UserToolConfig
     from ..rendering import MessageItem, Palette, Renderer
     from ..services import Services
+    from ..tools import Answer, ToolSet
 
 
 def error_text(exc: BaseException) -> str:
@@ -257,6 +264,11 @@ class MessagePane(Widget, can_focus=True):
         """First line of the conversation on screen."""
         self._total = 0
         """Height of the whole conversation, in lines."""
+        self.tools_for: Callable[[Conversation], Awaitable[ToolSet | None]] | None = None
+        """Set by the screen: the tools to offer in a conversation's next request (None:
+        none). Asked once per reply, before the first request."""
+        self._running_tools: set[str] = set()
+        """Conversations whose reply is between requests, running the tools it called."""
 
     def on_mount(self) -> None:
         self._frame = self.set_interval(1 / self._fps, self._render_frame, pause=True)
@@ -629,14 +641,17 @@ class MessagePane(Widget, can_focus=True):
     # -- streaming ----------------------------------------------------------------------------
 
     def is_streaming(self, conversation_id: str) -> bool:
-        """True while a reply streams in that conversation."""
+        """True while a reply streams in that conversation (or runs the tools it called)."""
+        if conversation_id in self._running_tools:
+            return True
         buffer = self._streams.get(conversation_id)
         return buffer is not None and not buffer.done
 
     @property
     def streaming_ids(self) -> list[str]:
-        """Conversations with a reply streaming now."""
-        return [cid for cid, buffer in self._streams.items() if not buffer.done]
+        """Conversations with a reply streaming now (or running the tools it called)."""
+        streaming = [cid for cid, buffer in self._streams.items() if not buffer.done]
+        return [*streaming, *(c for c in self._running_tools if c not in streaming)]
 
     async def start_reply(
         self, conversation: Conversation, message: ChatMessage | None = None
@@ -650,6 +665,10 @@ class MessagePane(Widget, can_focus=True):
         if message is None:
             message = ChatMessage(role="assistant", state="streaming")
             conversation.messages.append(message)
+        self._stream_reply(conversation, self._begin(conversation, message))
+
+    def _begin(self, conversation: Conversation, message: ChatMessage) -> ReplyBuffer:
+        """Get ready to stream into `message` (already placed last in the conversation)."""
         buffer = ReplyBuffer(message, conversation.model)
         assert message.stats is not None
         message.stats.structured = conversation.chat_options.format not in (None, "")
@@ -658,7 +677,7 @@ class MessagePane(Widget, can_focus=True):
             self._follow = True
             self.refresh_conversation()
             self._resume_frames()
-        self._stream_reply(conversation, buffer)
+        return buffer
 
     def stop_reply(self, conversation_id: str) -> bool:
         """Stop a streaming reply; the part that arrived is kept. False if none streams."""
@@ -704,46 +723,87 @@ class MessagePane(Widget, can_focus=True):
         )
 
     async def _consume(self, conversation: Conversation, buffer: ReplyBuffer) -> None:
-        """The worker: save the prompt, send the request, feed the buffer, save the reply."""
-        message = buffer.message
+        """The worker: save the prompt, send the request, feed the buffer, save the reply.
+
+        With tools offered, a reply that calls tools is complete once they are called;
+        the tools run, their results are added (and saved), and the next reply streams
+        into a new message, until the model answers in text or `max_rounds` rounds of
+        calls were made. Stopping ends the whole loop, a running tool included.
+        """
         self.post_message(self.ReplyStarted(conversation.id))
         try:
             await self._save_now(conversation)
-            messages = await asyncio.to_thread(self._request_messages, conversation, message)
-            body = chat_body(conversation, messages)
-            client = self.services.client()
-            last_save = time.monotonic()
-            if conversation.chat_options.stream:
-                async with aclosing(client.chat_batches(body)) as batches:
-                    async for batch in batches:
-                        for chunk in batch:
-                            buffer.add(chunk)
-                        moment = time.monotonic()
-                        if moment - last_save >= SAVE_INTERVAL:
-                            last_save = moment
-                            buffer.sync()
-                            self._save_in_background(self._snapshot(conversation))
-            else:
-                buffer.add(await client.chat(body))
+            toolset = await self.tools_for(conversation) if self.tools_for else None
+            rounds = 0
+            while True:
+                await self._request(conversation, buffer, toolset)
+                calls = list(buffer.message.tool_calls) if toolset is not None else []
+                if toolset is None or not calls:
+                    break
+                # Marked first, so the reply counts as going on while its tools run.
+                self._running_tools.add(conversation.id)
+                buffer.finish("complete")
+                self._finished(conversation)
+                await self._save_now(conversation)
+                rounds += 1
+                if rounds > toolset.max_rounds:
+                    self._stop_calling_tools(conversation, calls, toolset.max_rounds)
+                    break
+                await self._run_tools(conversation, toolset, calls)
+                reply = ChatMessage(role="assistant", state="streaming")
+                conversation.messages.append(reply)
+                buffer = self._begin(conversation, reply)
+                self._running_tools.discard(conversation.id)
+                await self._save_now(conversation)
         except asyncio.CancelledError:
-            buffer.finish("stopped")
+            self._running_tools.discard(conversation.id)
+            if not buffer.done:
+                buffer.finish("stopped")
             self._finished(conversation)
             await self._save_now(conversation)
-            self.post_message(self.ReplyFinished(conversation.id, message.stats, stopped=True))
+            stats = buffer.message.stats
+            self.post_message(self.ReplyFinished(conversation.id, stats, stopped=True))
             raise
         except (OllamaError, StoreError, OSError) as exc:
+            self._running_tools.discard(conversation.id)
             text = error_text(exc)
-            buffer.finish("error", text)
+            if not buffer.done:
+                buffer.finish("error", text)
             self._finished(conversation)
             await self._save_now(conversation)
             self.post_message(self.ReplyFailed(conversation.id, text))
             return
-        buffer.finish("complete")
+        self._running_tools.discard(conversation.id)
+        if not buffer.done:
+            buffer.finish("complete")
         conversation.updated_at = now()
         self._finished(conversation)
         await self._painted()  # the last frame reaches the screen before the save starts
         await self._save_now(conversation)
-        self.post_message(self.ReplyFinished(conversation.id, message.stats, stopped=False))
+        stats = buffer.message.stats
+        self.post_message(self.ReplyFinished(conversation.id, stats, stopped=False))
+
+    async def _request(
+        self, conversation: Conversation, buffer: ReplyBuffer, toolset: ToolSet | None
+    ) -> None:
+        """Send one `/api/chat` request and feed its reply into the buffer."""
+        messages = await asyncio.to_thread(self._request_messages, conversation, buffer.message)
+        tools = toolset.definitions() if toolset is not None else None
+        body = chat_body(conversation, messages, tools)
+        client = self.services.client()
+        last_save = time.monotonic()
+        if conversation.chat_options.stream:
+            async with aclosing(client.chat_batches(body)) as batches:
+                async for batch in batches:
+                    for chunk in batch:
+                        buffer.add(chunk)
+                    moment = time.monotonic()
+                    if moment - last_save >= SAVE_INTERVAL:
+                        last_save = moment
+                        buffer.sync()
+                        self._save_in_background(self._snapshot(conversation))
+        else:
+            buffer.add(await client.chat(body))
 
     async def _painted(self) -> None:
         """Wait until the screen has been updated once more."""
@@ -970,3 +1030,120 @@ class MessagePane(Widget, can_focus=True):
                 or (fence_info(message.content) is not None)
             )
         return True
+
+    # -- tool calls ----------------------------------------------------------------------------
+    # The worker above runs the calls of a reply here, one after the other. Each gets a
+    # `tool` message at once (saved), which says what is happening until the result
+    # replaces it. The user's own tools ask first (ConfirmScreen, showing the exact argv).
+
+    async def _run_tools(
+        self, conversation: Conversation, toolset: ToolSet, calls: list[ToolCall]
+    ) -> None:
+        """Run a reply's tool calls; each result becomes a `tool` message (saved)."""
+
+        async def confirm(tool: UserToolConfig, argv: list[str]) -> Answer:
+            return await self._confirm_tool(conversation, tool, argv)
+
+        for index, call in enumerate(calls):
+            result = ChatMessage(
+                role="tool", tool_name=call.name, content="Running…", state="streaming"
+            )
+            self._add_tool_message(conversation, result)
+            await self._save_now(conversation)
+
+            def progress(text: str, result: ChatMessage = result) -> None:
+                result.content = text
+                self._tool_message_changed(conversation, result)
+
+            try:
+                outcome = await toolset.run(call, confirm, progress)
+            except asyncio.CancelledError:
+                result.content = "Stopped by the user before it finished."
+                result.state = "stopped"
+                self._tool_message_changed(conversation, result)
+                for rest in calls[index + 1 :]:
+                    self._add_tool_message(
+                        conversation,
+                        ChatMessage(
+                            role="tool",
+                            tool_name=rest.name,
+                            content="Not run: the user stopped the reply.",
+                        ),
+                    )
+                raise
+            result.content = outcome.content
+            result.state = "complete"
+            self._tool_message_changed(conversation, result)
+            if outcome.error:
+                self.notify(
+                    sanitize(outcome.error),
+                    title="A tool call failed (the model is told)",
+                    severity="warning",
+                    markup=False,
+                )
+            await self._save_now(conversation)
+
+    def _stop_calling_tools(
+        self, conversation: Conversation, calls: list[ToolCall], limit: int
+    ) -> None:
+        """The round limit is reached: the calls are answered without running them."""
+        for call in calls:
+            self._add_tool_message(
+                conversation,
+                ChatMessage(
+                    role="tool",
+                    tool_name=call.name,
+                    content=f"Not run: olladeck stops after {limit} rounds of tool calls "
+                    "for one message.",
+                ),
+            )
+        self.notify(
+            f"The model kept calling tools: stopped after {limit} rounds without an answer. "
+            "Ctrl+R lets it go on.",
+            title="Tool calls stopped",
+            severity="warning",
+        )
+
+    def _add_tool_message(self, conversation: Conversation, message: ChatMessage) -> None:
+        conversation.messages.append(message)
+        if conversation is self.conversation:
+            self._follow = True
+            self.refresh_conversation()
+
+    def _tool_message_changed(self, conversation: Conversation, message: ChatMessage) -> None:
+        if conversation is not self.conversation:
+            return
+        item = self._item_cache.get(message.id)
+        if item is not None:
+            item.invalidate()
+        self._relayout()
+
+    async def _confirm_tool(
+        self, conversation: Conversation, tool: UserToolConfig, argv: list[str]
+    ) -> Answer:
+        """Ask before a tool of the user's own runs, showing exactly what will run."""
+        import shlex
+
+        from ..screens.confirm import ConfirmScreen
+
+        detail = (f"{tool.description}\n\n" if tool.description else "") + (
+            f"It runs this command (no shell; stopped after {tool.timeout:g} s):\n"
+            f"{shlex.join(argv)}"
+        )
+        screen = ConfirmScreen(
+            sanitize(f"{conversation.model or 'The model'} wants to run your tool “{tool.name}”"),
+            sanitize(detail),
+            yes="Run",
+            no="Don't run",
+            always="Always allow",
+        )
+        try:
+            run = await self.app.push_screen_wait(screen)
+        except asyncio.CancelledError:
+            # The reply was stopped while the question was open: it is no longer asked.
+            if self.app.screen is screen:
+                screen.dismiss(False)
+            raise
+        if not run:
+            return "no"
+        return "always" if screen.always_chosen else "yes"

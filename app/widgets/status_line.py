@@ -22,6 +22,9 @@ class StatusLine(Static):
     """True when talking to the built-in simulated server."""
     insecure: reactive[bool] = reactive(False)
     """True for plain HTTP to another machine."""
+    tools: reactive[str] = reactive("")
+    """Tool calling in this conversation: `""` (off), `on`, or `unsupported` (on, but the
+    model cannot call tools)."""
 
     def render(self) -> Content:
         symbol = {"connected": "●", "unreachable": "○"}.get(self.state, "◌")
@@ -39,6 +42,10 @@ class StatusLine(Static):
             parts.append((" · unencrypted HTTP to a remote host", "$text-warning"))
         if self.model:
             parts.extend([("  ", ""), (f"model {self.model}", "$text-accent")])
+        if self.tools == "on":
+            parts.append(("  ⚙ tools on", "$text-success"))
+        elif self.tools == "unsupported":
+            parts.append(("  ⚙ tools unsupported", "$text-warning"))
         return Content.assemble(*parts)
 
     def _tone(self) -> str:

@@ -28,6 +28,27 @@ async def test_confirm_keys():
     assert answers == [True, False, False]
 
 
+async def test_confirm_always():
+    app = Host()
+    answers = []
+    async with app.run_test() as pilot:
+        plain = ConfirmScreen("Run it?")
+        app.push_screen(plain, answers.append)
+        await pilot.pause()
+        await pilot.press("a")  # not offered: nothing happens
+        await pilot.pause()
+        assert app.screen is plain and not plain.query("#always")
+        await pilot.press("n")
+        offered = ConfirmScreen("Run it?", "the command", always="Always allow")
+        app.push_screen(offered, answers.append)
+        await pilot.pause()
+        assert "Always allow (a)" in str(offered.query_one("#always").label)
+        await pilot.press("a")
+        await pilot.pause()
+    assert answers == [False, True]
+    assert offered.always_chosen and not plain.always_chosen
+
+
 async def test_text_prompt_validates_and_cancels():
     app = Host()
     answers = []

@@ -86,6 +86,7 @@ conversations = st.builds(
         keep_alive=st.none() | st.text(max_size=8) | st.integers(-1, 10**6),
         think=st.none() | st.booleans() | st.sampled_from(["low", "medium", "high"]),
         stream=st.booleans(),
+        tools=st.booleans(),
     ),
     messages=st.lists(messages, max_size=4),
     host=text,
@@ -127,3 +128,11 @@ def test_lone_surrogates_are_cleaned_not_fatal():
         id="s", messages=[ChatMessage(role="assistant", content="a\ud800b")]
     )
     assert loads(dumps(conversation)).messages[0].content == "a\ufffdb"
+
+
+def test_files_without_the_tools_setting_load_with_tools_off():
+    old = 'schema_version = 1\nid = "old"\n[settings]\nstream = true\n'
+    assert loads(old).chat_options.tools is False
+    on = Conversation(id="on", chat_options=ChatOptions(tools=True))
+    assert "tools = true" in dumps(on)
+    assert "tools" not in dumps(Conversation(id="off"))

@@ -11,6 +11,7 @@ CORE = [
     "app.models",
     "app.config",
     "app.demo",
+    "app.tools",
 ]
 
 
