@@ -45,6 +45,15 @@ class OlladeckApp(App[None]):
     ]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit olladeck"),
+        Binding("f1", "help", "Help", id="app.help", tooltip="Every key, as bound now"),
+        Binding(
+            "question_mark",
+            "help",
+            "Help",
+            show=False,
+            id="app.help_question",
+            tooltip="Every key, as bound now (outside text fields)",
+        ),
     ]
 
     def __init__(
@@ -67,11 +76,21 @@ class OlladeckApp(App[None]):
         self._model = model
         self._notices = notices or []
         self.demo_server = demo_server
+        if services.config.keymap:
+            # Keys from [keymap] in config.toml: binding id -> keys (e.g. "chat.send").
+            self.set_keymap(dict(services.config.keymap))
         theme = services.config.theme
         if theme in self.available_themes:
             self.theme = theme
         elif theme:
             self._notices.append(f"Unknown theme '{theme}' in the config; using the default.")
+
+    def action_help(self) -> None:
+        """Show every key binding."""
+        from .screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.services.config.keymap))
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(self.services, model=self._model)
