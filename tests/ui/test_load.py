@@ -11,7 +11,7 @@ from tests.conftest import wait_until
 
 @pytest.mark.slow
 async def test_ten_streams_at_once_each_saved_completely(make_app, demo_server, data_dir):
-    demo_server.token_rate = 25  # about 5 seconds per reply
+    demo_server.token_rate = 20  # about 7 seconds per reply
     app = make_app(model="llama3.2:latest")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.screen.connection == "connected")
@@ -22,7 +22,7 @@ async def test_ten_streams_at_once_each_saved_completely(make_app, demo_server, 
             await wait_until(pilot, lambda: len(app.screen.current.messages) == 2)
             ids.append(app.screen.current.id)
         pane = app.screen.pane
-        assert len(pane.streaming_ids) >= 5  # many at once
+        assert len(pane.streaming_ids) >= 3  # several at once (more on a quiet machine)
         # Switch around while they stream; each view picks up its reply where it stands.
         for conversation_id in ids[::-1] + ids[::3]:
             await app.screen.open_conversation(conversation_id)
