@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -14,6 +15,7 @@ from ..models import ChatMessage, ReplyStats
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from textual.timer import Timer
     from textual.widgets import Markdown
     from textual.widgets.markdown import MarkdownStream
 
@@ -88,6 +90,8 @@ class AssistantMessageView(MessageView):
         self._thinking_parts: list[str] = []
         self._stream: MarkdownStream | None = None
         self.markdown: Markdown | None = None
+        self._waiting_since: float | None = None
+        self._waiting_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         from textual.widgets import Markdown
@@ -103,6 +107,9 @@ class AssistantMessageView(MessageView):
             parser_factory=markdown_parser,
         )
         yield self.markdown
+        working = Static(Content(""), classes="message-working")
+        working.display = False
+        yield working
         yield Static(Content(""), classes="message-facts")
         yield Static(Content(""), classes="message-error")
 
@@ -120,9 +127,31 @@ class AssistantMessageView(MessageView):
         assert self.markdown is not None
         self._stream = Markdown.get_stream(self.markdown)
         self.add_class("-streaming")
+        self._waiting_since = time.monotonic()
+        self._show_waiting()
+        self._waiting_timer = self.set_interval(1.0, self._show_waiting)
+
+    def _show_waiting(self) -> None:
+        """Until the first text arrives (all of a non-streamed reply), say it is coming."""
+        working = self.query_one(".message-working", Static)
+        if self._waiting_since is None:
+            working.display = False
+            return
+        seconds = int(time.monotonic() - self._waiting_since)
+        working.update(Content(f"◌ waiting for the reply · {seconds} s · Escape stops it"))
+        working.display = True
+
+    def _stop_waiting(self) -> None:
+        self._waiting_since = None
+        if self._waiting_timer is not None:
+            self._waiting_timer.stop()
+            self._waiting_timer = None
+        self._show_waiting()
 
     async def append(self, thinking: str, content: str) -> None:
         """Show newly arrived text (called at most once per frame)."""
+        if self._waiting_since is not None and (thinking or content):
+            self._stop_waiting()
         if thinking:
             self._thinking_parts.append(sanitize(thinking))
             widget = self.query_one(".thinking-text", Static)
@@ -133,6 +162,7 @@ class AssistantMessageView(MessageView):
 
     async def finish(self) -> None:
         """The reply is complete (or stopped, or failed): flush and show the facts."""
+        self._stop_waiting()
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
