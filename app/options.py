@@ -458,7 +458,7 @@ def duration_seconds(text: str) -> float:
 
 
 def check_keep_alive(value: Any) -> KeepAlive:
-    """A `keep_alive` from a file, checked (strings must be numbers-free durations).
+    """A `keep_alive` from a file, checked; a number written as a string becomes a number.
 
     Raises:
         InvalidValue: not a duration string or a number.

@@ -196,7 +196,9 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             yield Static(Content(name), classes="option-group")
             for spec in OPTION_SPECS:
                 if spec.group == name:
-                    yield OptionField(spec, opts.options.get(spec.name), defaults.get(spec.name))
+                    yield OptionField(
+                        spec, opts.options.get(spec.name), defaults.get(spec.name), self.texts
+                    )
 
         # Not focusable itself: Shift+Tab from the first field goes straight to the tabs
         # (focusing a field scrolls it into view anyway).

@@ -146,6 +146,14 @@ class ModelManagerScreen(ModalScreen[str | None]):
             self.running.stop()
         self.refresh_bindings()
 
+    def on_screen_suspend(self) -> None:
+        # Covered by a dialog or a viewer: the loaded-models view is not seen, so it rests.
+        self.running.stop()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted and self._active_tab() == "running":
+            self.running.start()
+
     # -- installed --------------------------------------------------------------------------
 
     @work(group="tags", exclusive=True, exit_on_error=False, description="Listing models")

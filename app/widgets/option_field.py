@@ -37,15 +37,24 @@ class OptionField(Vertical):
     and nothing is sent.
     """
 
-    def __init__(self, spec: OptionSpec, value: Any, model_default: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: OptionSpec,
+        value: Any,
+        model_default: str | None = None,
+        draft: dict[str, str] | None = None,
+    ) -> None:
         """
         Args:
             spec: The option.
             value: The conversation's value (None when unset).
             model_default: The model's own value from its Modelfile, when known.
+            draft: The editor's texts by option name; a field mounted late shows what the
+                draft holds by then (it may have been reset meanwhile).
         """
         super().__init__(classes="option-field", id=f"field-{spec.name}")
         self.spec = spec
+        self._draft = draft
         self._initial = format_option(spec.name, value)
         self._model_default = model_default or ""
         self._shown_problem: str | None = "?"
@@ -82,6 +91,8 @@ class OptionField(Vertical):
         return Content.assemble(*parts)
 
     def on_mount(self) -> None:
+        if self._draft is not None and self._draft.get(self.spec.name, self.text) != self.text:
+            self.input.value = self._draft[self.spec.name]
         self._show_problem(self.problem)
 
     @property

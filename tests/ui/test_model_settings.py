@@ -449,7 +449,9 @@ async def test_sidebar_buttons_open_the_same_screens(make_app, demo_server):
     app = make_app(model="llama3.2:latest")
     async with app.run_test(size=(140, 40)) as pilot:
         await connected(pilot)
-        await wait_until(pilot, lambda: main(app).query("#open-settings"))
+        # Once the badges are in, the buttons stay where they are.
+        await wait_until(pilot, lambda: "llama3.2:latest" in main(app)._details)
+        await pilot.pause(0.1)
         await pilot.click("#open-settings")
         await wait_until(pilot, lambda: isinstance(app.screen, ChatSettingsScreen))
         await pilot.press("f9")
