@@ -169,6 +169,9 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
         self._format_mode = (
             "schema" if isinstance(opts.format, dict) else "json" if opts.format else "none"
         )
+        # Control characters (from a file) are shown as symbols, so they cannot reach the
+        # terminal; left as shown, the prompt is kept exactly as it was.
+        self._system_shown = sanitize(conversation.system)
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -244,7 +247,8 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             with Horizontal(classes="option-row"):
                 yield Static(Content("keep_alive"), classes="option-name")
                 yield Input(
-                    format_keep_alive(opts.keep_alive),
+                    # From a file it could hold anything: shown safely (and then invalid).
+                    sanitize(format_keep_alive(opts.keep_alive)),
                     placeholder="server default (5m)",
                     validators=[KeepAliveValidator()],
                     valid_empty=True,
@@ -294,7 +298,7 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
                 classes="dialog-hint",
             )
             yield TextArea(
-                self.conversation.system,
+                self._system_shown,
                 soft_wrap=True,
                 tab_behavior="focus",
                 id="system-text",
@@ -434,7 +438,10 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             think=think_from_key(think) if isinstance(think, str) else None,
             stream=self.query_one("#stream", Checkbox).value,
         )
-        return ChatSettings(self.query_one("#system-text", TextArea).text, chat_options)
+        system = self.query_one("#system-text", TextArea).text
+        if system == self._system_shown:
+            system = self.conversation.system
+        return ChatSettings(system, chat_options)
 
     # -- actions --------------------------------------------------------------------------
 
@@ -445,8 +452,10 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             tab, widget, why = problems[0]
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self.notify(
-                f"Not applied: {why}{more}. Fix or clear the marked field, "
-                "or press F9 to discard the changes.",
+                sanitize(
+                    f"Not applied: {why}{more}. Fix or clear the marked field, "
+                    "or press F9 to discard the changes."
+                ),
                 title="Invalid setting",
                 severity="error",
                 markup=False,
@@ -566,8 +575,8 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
         index = event.option_index
         if 0 <= index < len(self.prompts):
             prompt = self.prompts[index]
-            self.query_one("#system-text", TextArea).text = prompt.text
-            self.notify(f"Using the saved prompt “{prompt.name}”.", markup=False)
+            self.query_one("#system-text", TextArea).text = sanitize(prompt.text)
+            self.notify(sanitize(f"Using the saved prompt “{prompt.name}”."), markup=False)
 
     @on(OptionList.OptionHighlighted, "#prompt-library")
     def _prompt_highlighted(self) -> None:
@@ -625,7 +634,8 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
                 self._change_library(prompt.name, None, f"Deleted “{prompt.name}”.")
 
         self.app.push_screen(
-            ConfirmScreen(f"Delete the saved prompt “{prompt.name}”?", danger=True), delete
+            ConfirmScreen(sanitize(f"Delete the saved prompt “{prompt.name}”?"), danger=True),
+            delete,
         )
 
     @work(thread=True, group="prompts", exit_on_error=False, description="Saving prompts")
@@ -647,4 +657,4 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             )
             return
         self.app.call_from_thread(self._show_library, saved)
-        self.app.call_from_thread(self.notify, done, markup=False)
+        self.app.call_from_thread(self.notify, sanitize(done), markup=False)

@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from ..chat import sanitize
 from ..hosts import conversation_host, host_name, named_hosts, next_host
 from ..messages import SaveFailed
 from ..models import ChatMessage, ChatOptions, Conversation, now
@@ -610,7 +611,12 @@ class MainScreen(Screen[None]):
         try:
             models = await self.services.client().tags()
         except OllamaError as exc:
-            self.notify(exc.message, title="Could not list the models", severity="error")
+            self.notify(
+                sanitize(exc.message),
+                title="Could not list the models",
+                severity="error",
+                markup=False,
+            )
             return
         names = {m.name for m in models}
         for name in [n for n in self._details if n not in names]:
@@ -631,17 +637,17 @@ class MainScreen(Screen[None]):
     async def _load_model(self, model: str, keep_alive: KeepAlive, unload: bool) -> None:
         client = self.services.client()
         verb = "Unloading" if unload else "Loading"
-        self.notify(f"{verb} {model}…", markup=False)
+        self.notify(sanitize(f"{verb} {model}…"), markup=False)
         try:
             if unload:
                 await client.unload(model)
             else:
                 await client.load(model, keep_alive)
         except OllamaError as exc:
-            text = f"{exc.message} {exc.hint}".strip()
+            text = sanitize(f"{exc.message} {exc.hint}".strip())
             self.notify(text, title=f"{verb} failed", severity="error", markup=False)
             return
-        self.notify(f"{model} is {'unloaded' if unload else 'loaded'}.", markup=False)
+        self.notify(sanitize(f"{model} is {'unloaded' if unload else 'loaded'}."), markup=False)
 
     async def action_next_host(self) -> None:
         """Switch to the next host named in the config."""
@@ -660,7 +666,7 @@ class MainScreen(Screen[None]):
         """Talk to a host named in the config from now on; the conversation remembers it."""
         host = named_hosts(self.services.config).get(name)
         if host is None:
-            self.notify(f"No host named “{name}” in the config.", markup=False)
+            self.notify(sanitize(f"No host named “{name}” in the config."), markup=False)
             return
         conversation = self.current
         conversation.host = name
@@ -680,7 +686,7 @@ class MainScreen(Screen[None]):
         self._models, self._listed = [], False
         self._sync_sidebar()
         self.refresh_bindings()
-        self.notify(f"Now using {name} ({host.netloc}).", markup=False)
+        self.notify(sanitize(f"Now using {name} ({host.netloc})."), markup=False)
         self.probe_server()
 
     async def _follow_conversation_host(self, conversation: Conversation) -> None:

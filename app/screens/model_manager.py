@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
     from ..services import Services
 
 TABS = ("installed", "running", "pull")
+
+
+def literal(text: str) -> Text:
+    """A table cell shown exactly as the server sent it (a plain str would be markup)."""
+    return Text(sanitize(text))
 
 
 class ModelManagerScreen(ModalScreen[str | None]):
@@ -170,10 +176,10 @@ class ModelManagerScreen(ModalScreen[str | None]):
         table.clear()
         for model in models:
             table.add_row(
-                sanitize(model.name),
-                sanitize(model.parameter_size),
-                sanitize(model.quantization_level),
-                sanitize(model.family),
+                literal(model.name),
+                literal(model.parameter_size),
+                literal(model.quantization_level),
+                literal(model.family),
                 human_size(model.size),
                 key=model.name,
             )
@@ -305,16 +311,18 @@ class ModelManagerScreen(ModalScreen[str | None]):
     async def _load(self, name: str, unload: bool) -> None:
         client = self.services.client()
         verb = "Unloading" if unload else "Loading"
-        self.notify(f"{verb} {name}…", markup=False)
+        self.notify(sanitize(f"{verb} {name}…"), markup=False)
         try:
             if unload:
                 await client.unload(name)
             else:
                 await client.load(name)
         except OllamaError as exc:
-            self.notify(exc.message, title=f"{verb} failed", severity="error", markup=False)
+            self.notify(
+                sanitize(exc.message), title=f"{verb} failed", severity="error", markup=False
+            )
             return
-        self.notify(f"{name} is {'unloaded' if unload else 'loaded'}.", markup=False)
+        self.notify(sanitize(f"{name} is {'unloaded' if unload else 'loaded'}."), markup=False)
         if self._active_tab() == "running":
             self.running.refresh_models()
 
@@ -332,7 +340,7 @@ class ModelManagerScreen(ModalScreen[str | None]):
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete {name}?",
+                sanitize(f"Delete {name}?"),
                 "Its files are removed from the server; using it again means pulling it again.",
                 yes="Delete",
                 danger=True,
@@ -345,10 +353,10 @@ class ModelManagerScreen(ModalScreen[str | None]):
         try:
             await self.services.client().delete(name)
         except OllamaError as exc:
-            self.notify(exc.message, title="Not deleted", severity="error", markup=False)
+            self.notify(sanitize(exc.message), title="Not deleted", severity="error", markup=False)
             return
         self.details.pop(name, None)
-        self.notify(f"Deleted {name}.", markup=False)
+        self.notify(sanitize(f"Deleted {name}."), markup=False)
         self._models_changed()
 
     def action_copy(self) -> None:
@@ -374,7 +382,9 @@ class ModelManagerScreen(ModalScreen[str | None]):
 
         self.app.push_screen(
             TextPromptScreen(
-                f"Copy {name} as", f"{base}-copy:{tag}" if tag else f"{base}-copy", validate=check
+                sanitize(f"Copy {name} as"),
+                sanitize(f"{base}-copy:{tag}" if tag else f"{base}-copy"),
+                validate=check,
             ),
             answer,
         )
@@ -384,9 +394,9 @@ class ModelManagerScreen(ModalScreen[str | None]):
         try:
             await self.services.client().copy(source, destination)
         except OllamaError as exc:
-            self.notify(exc.message, title="Not copied", severity="error", markup=False)
+            self.notify(sanitize(exc.message), title="Not copied", severity="error", markup=False)
             return
-        self.notify(f"Copied {source} to {destination}.", markup=False)
+        self.notify(sanitize(f"Copied {source} to {destination}."), markup=False)
         self._models_changed()
 
     def action_modelfile(self) -> None:
@@ -410,7 +420,9 @@ class ModelManagerScreen(ModalScreen[str | None]):
             try:
                 details = await self.services.client().show(name)
             except OllamaError as exc:
-                self.notify(exc.message, title="No details", severity="error", markup=False)
+                self.notify(
+                    sanitize(exc.message), title="No details", severity="error", markup=False
+                )
                 return
             self.details[name] = details
         if what == "modelfile":
@@ -425,10 +437,10 @@ class ModelManagerScreen(ModalScreen[str | None]):
     def _pull_finished(self, event: PullView.Finished) -> None:
         self.refresh_bindings()
         if event.ok:
-            self.notify(f"Pulled {event.model}.", markup=False)
+            self.notify(sanitize(f"Pulled {event.model}."), markup=False)
             self._models_changed()
         elif event.error != "cancelled":
-            self.notify(event.error, title="Pull failed", severity="error", markup=False)
+            self.notify(sanitize(event.error), title="Pull failed", severity="error", markup=False)
 
     def _models_changed(self) -> None:
         self.refresh_installed()

@@ -198,5 +198,5 @@ class PullView(Vertical):
         bar = self.query_one("#pull-bar", ProgressBar)
         if tracker.total:
             bar.update(total=tracker.total, progress=tracker.total * tracker.fraction)
-        lines = [layer_line(layer) for layer in tracker.layers.values()]
+        lines = [sanitize(layer_line(layer)) for layer in tracker.layers.values()]
         self.query_one("#pull-layers", Static).update(Content("\n".join(lines)))

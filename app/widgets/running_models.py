@@ -11,6 +11,7 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -159,7 +160,7 @@ class RunningModels(Vertical):
         now = datetime.now(UTC)
         for model in self.models:
             table.add_row(
-                sanitize(model.name),
+                Text(sanitize(model.name)),  # a plain str cell would be read as markup
                 human_size(model.size),
                 processor_text(model.size, model.size_vram),
                 f"{model.context_length:,}" if model.context_length else "",

@@ -315,6 +315,8 @@ async def test_opening_a_conversation_brings_back_its_host(make_app, demo_server
         async with app.run_test(size=(140, 40)) as pilot:
             await connected(pilot)
             await wait_until(pilot, lambda: main(app).current.id == newer.id)
+            await wait_until(pilot, lambda: main(app).pane.conversation is main(app).current)
+            await pilot.pause(0.2)
             assert "Ollama 0.13.0" in screen_text(app)  # start-up keeps the chosen host
             options = main(app).query_one("#conversation-options")
             options.focus()
@@ -324,3 +326,34 @@ async def test_opening_a_conversation_brings_back_its_host(make_app, demo_server
             await connected(pilot)
     finally:
         other.stop()
+
+
+async def test_server_text_is_shown_literally(make_app, demo_server, data_dir):
+    from app.demo.catalog import DEMO_MODELS
+
+    name = "[bold]evil\x1b[31m:latest"
+    base = DEMO_MODELS[0]
+    demo_server.models[name] = type(base)(name, "[red]fam", "1B", "Q4_0", 10, ("tools",), 2048)
+    ConversationStore(data_dir).save(
+        Conversation(
+            model="llama3.2:latest",
+            system="Be \x1b[31mred\x1b[0m.",
+            messages=[ChatMessage(role="user", content="x")],
+        )
+    )
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await connected(pilot)
+        await wait_until(pilot, lambda: main(app).current.system.startswith("Be"))
+        await open_models(pilot)
+        text = screen_text(app)
+        assert "[bold]evil␛[31m:latest" in text and "[red]fam" in text
+        assert "\x1b[31m" not in text
+        await pilot.press("escape")
+        main(app).action_open_settings("system")
+        await wait_until(pilot, lambda: app.screen.query("#system-text"))
+        await pilot.pause()
+        assert "Be ␛[31mred␛[0m." in screen_text(app)
+        await pilot.press("escape")  # nothing edited: the prompt is kept exactly
+        await pilot.pause()
+        assert main(app).current.system == "Be \x1b[31mred\x1b[0m."

@@ -372,7 +372,11 @@ async def test_settings_belong_to_each_conversation_and_defaults_come_from_confi
         await pilot.pause(0.2)
     again = make_app(config=config)
     async with again.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: main(again)._loaded)
+        # Start-up opens the newest conversation; opening another while that is still
+        # being drawn races in MessagePane.show_conversation, so wait for it.
+        await wait_until(pilot, lambda: main(again).current.messages)
+        await wait_until(pilot, lambda: main(again).pane.conversation is main(again).current)
+        await pilot.pause(0.2)
         await main(again).open_conversation(first_id)
         options = main(again).current.chat_options
         assert options == ChatOptions(
