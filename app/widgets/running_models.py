@@ -91,6 +91,8 @@ class RunningModels(Vertical):
         self._ticks = 0
         self._timer: Timer | None = None
         self._polling = False
+        self.poll_seconds = POLL_SECONDS
+        """How often the server is asked while shown (the countdown ticks every second)."""
 
     def compose(self) -> ComposeResult:
         table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True, id="ps-table")
@@ -134,7 +136,7 @@ class RunningModels(Vertical):
 
     def _tick(self) -> None:
         self._ticks += 1
-        if self._ticks % POLL_SECONDS == 0:
+        if self._ticks % self.poll_seconds == 0:
             self.refresh_models()
         else:
             self._draw_countdowns()

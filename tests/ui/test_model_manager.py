@@ -91,6 +91,7 @@ async def test_running_models_view_shows_size_gpu_share_and_countdown(make_app, 
         await wait_until(pilot, lambda: "gemma3:4b" in demo_server.loaded)
         await show_tab(pilot, screen, "running")
         running = screen.query_one(RunningModels)
+        running.poll_seconds = 1  # ask every second: the test need not wait long
         await wait_until(pilot, lambda: running.models)
         assert running.polling
         text = screen_text(app)
@@ -98,7 +99,7 @@ async def test_running_models_view_shows_size_gpu_share_and_countdown(make_app, 
         assert "4:5" in text  # about five minutes left, counting down
         # It keeps asking while it is shown ...
         asked = len(requests(demo_server, "/api/ps"))
-        await wait_until(pilot, lambda: len(requests(demo_server, "/api/ps")) > asked, timeout=8)
+        await wait_until(pilot, lambda: len(requests(demo_server, "/api/ps")) > asked, timeout=4)
         # ... and unloading from here empties it.
         running.query_one("#ps-table").focus()
         await pilot.press("u")
@@ -109,7 +110,7 @@ async def test_running_models_view_shows_size_gpu_share_and_countdown(make_app, 
         await show_tab(pilot, screen, "installed")
         assert not running.polling
         asked = len(requests(demo_server, "/api/ps"))
-        await pilot.pause(3.5)
+        await pilot.pause(1.6)
         assert len(requests(demo_server, "/api/ps")) == asked
 
 
