@@ -42,6 +42,7 @@ class OlladeckApp(App[None]):
         STYLES / "prompt.tcss",
         STYLES / "dialogs.tcss",
         STYLES / "attachments.tcss",
+        STYLES / "settings.tcss",
     ]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit olladeck"),

@@ -59,6 +59,17 @@ class Config:
     """Default Modelfile options for new conversations (e.g. `temperature = 0.7`)."""
     system: str = ""
     """Default system prompt for new conversations."""
+    keep_alive: str | int | float | None = None
+    """How long a model stays loaded after a reply, for new conversations: a duration
+    (`"5m"`, `"1h30m"`), seconds, -1 for ever, 0 to unload at once. Unset: the server's
+    default (5 minutes)."""
+    think: bool | str | None = None
+    """`think` for new conversations: true, false, or "low"/"medium"/"high". Unset: the
+    model decides."""
+    format: str | dict[str, Any] | None = None
+    """`format` for new conversations: "json", or a JSON schema (a table, or JSON text)."""
+    stream: bool = True
+    """Stream replies as they are written (false: the whole reply arrives at once)."""
     keymap: dict[str, str] = field(default_factory=dict)
     """Key overrides: binding id to keys, e.g. `"chat.send" = "ctrl+s"`."""
     render_fps: int = 10
@@ -87,7 +98,13 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "keymap": dict,
     "render_fps": int,
     "tools": dict,
+    "keep_alive": (str, int, float),
+    "think": (bool, str),
+    "format": (str, dict),
+    "stream": bool,
 }
+_BOOLEAN = frozenset({"think", "stream"})
+"""Settings that may be true/false (TOML booleans are refused everywhere else)."""
 
 
 def parse_config(text: str, source: str = "config.toml") -> Config:
@@ -107,7 +124,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         kind = _FIELDS.get(key)
         if kind is None:
             raise ConfigError(f"{source}: unknown setting '{key}'")
-        if not isinstance(value, kind) or isinstance(value, bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and key not in _BOOLEAN):
             expected = kind.__name__ if isinstance(kind, type) else "value"
             raise ConfigError(f"{source}: '{key}' should be a {expected}")
         values[key] = value
@@ -120,6 +137,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         raise ConfigError(f"{source}: 'render_fps' should be between 1 and 120")
     if "tools" in values:
         values["tools"] = _parse_tools(values["tools"], source)
+    _check_request_defaults(values, source)
     return Config(**values)
 
 
@@ -276,6 +294,31 @@ def _parse_user_tool(raw: Any, where: str) -> UserToolConfig:
         timeout=float(timeout),
         max_output=max_output,
     )
+
+
+def _check_request_defaults(values: dict[str, Any], source: str) -> None:
+    """Options, keep_alive, think and format are checked as they would be sent (in place)."""
+    if not any(key in values for key in ("options", "keep_alive", "think", "format")):
+        return
+    from .options import (
+        InvalidValue,
+        check_format,
+        check_keep_alive,
+        check_options,
+        check_think,
+    )
+
+    try:
+        if "options" in values:
+            values["options"] = check_options(values["options"])
+        if "keep_alive" in values:
+            values["keep_alive"] = check_keep_alive(values["keep_alive"])
+        if "think" in values:
+            values["think"] = check_think(values["think"])
+        if "format" in values:
+            values["format"] = check_format(values["format"])
+    except InvalidValue as exc:
+        raise ConfigError(f"{source}: {exc}") from None
 
 
 def load_config(path: Path | None = None) -> tuple[Config, str | None]:

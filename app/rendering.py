@@ -15,7 +15,7 @@ import json
 import math
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from markdown_it import MarkdownIt
@@ -812,11 +812,11 @@ class MessageItem:
     def _waiting(self, renderer: Renderer, width: int) -> list[Strip]:
         frame = SPINNER[self.state.spinner % len(SPINNER)]
         model = self.message.stats.model if self.message.stats else "the model"
-        return [
-            renderer.line(
-                (f"{frame} Waiting for {sanitize(model)}…", renderer.palette.style("muted"))
-            )
-        ]
+        waited = max(0, int((datetime.now(UTC) - self.message.created_at).total_seconds()))
+        text = (
+            f"{frame} waiting for the reply from {sanitize(model)} · {waited} s · Escape stops it"
+        )
+        return [renderer.line((text, renderer.palette.style("muted")))]
 
     def _tool_calls(self, renderer: Renderer, width: int) -> list[Strip]:
         lines: list[Strip] = []

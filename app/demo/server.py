@@ -526,8 +526,11 @@ class DemoServer:
             await line({"error": "pull model manifest: file does not exist"})
             await self._end_stream(writer)
             return True
+        import hashlib
+
         layers = [
-            (f"sha256:{i:064x}", size)
+            # Digests like real ones (distinct, hex), derived from the name: deterministic.
+            (f"sha256:{hashlib.sha256(f'{model.name}/{i}'.encode()).hexdigest()}", size)
             for i, size in ((1, int(model.size * 0.97)), (2, 12_000), (3, int(model.size * 0.03)))
         ]
         steps = 20

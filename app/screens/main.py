@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import importlib
 import time
 from functools import partial
@@ -18,7 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from ..chat import context_usage
+from ..chat import context_usage, sanitize
+from ..hosts import conversation_host, host_name, named_hosts, next_host
 from ..messages import SaveFailed
 from ..models import ChatMessage, ChatOptions, Conversation, now
 from ..ollama.errors import OllamaError
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from textual.app import SystemCommand
     from textual.widget import Widget
 
+    from ..models import KeepAlive
     from ..ollama.types import ModelDetails, ModelInfo
     from ..services import Services
     from ..tools import ToolSet
@@ -66,6 +69,8 @@ NARROW = 110
 VERY_NARROW = 90
 """Below this many columns the conversation list is hidden too."""
 """Seconds between attempts to reach an unreachable server (the last one repeats)."""
+_MODEL_ACTIONS = frozenset({"load_model", "unload_model", "next_host", "refresh_models"})
+"""Actions of the model and settings section that apply only in some states."""
 
 
 class MainScreen(Screen[None]):
@@ -123,6 +128,48 @@ class MainScreen(Screen[None]):
             id="tools.toggle",
             tooltip="Turn tool calling on or off for this conversation",
         ),
+        Binding(
+            "ctrl+t",
+            "open_settings",
+            "Settings",
+            id="settings.open",
+            tooltip="Options, request, format and system prompt of this conversation",
+        ),
+        Binding(
+            "f5",
+            "refresh_models",
+            "Refresh",
+            id="models.refresh_list",
+            tooltip="Ask the server again for its models",
+        ),
+        Binding(
+            "f3",
+            "manage_models",
+            "Models",
+            id="models.manage",
+            tooltip="Installed and loaded models; pull, delete, Modelfile and license",
+        ),
+        Binding(
+            "f4",
+            "load_model",
+            "Load",
+            id="model.load",
+            tooltip="Load this conversation's model into memory now",
+        ),
+        Binding(
+            "f8",
+            "unload_model",
+            "Unload",
+            id="model.unload",
+            tooltip="Unload this conversation's model from memory now",
+        ),
+        Binding(
+            "f9",
+            "next_host",
+            "Next host",
+            id="host.next",
+            tooltip="Switch to the next Ollama host named in the config",
+        ),
     ]
 
     def __init__(self, services: Services, *, model: str = "") -> None:
@@ -151,8 +198,15 @@ class MainScreen(Screen[None]):
         return Conversation(
             model=model,
             system=config.system,
-            chat_options=ChatOptions(options=dict(config.options), tools=config.tools.enabled),
-            host=self.services.host.base_url,
+            chat_options=ChatOptions(
+                options=dict(config.options),
+                format=copy.deepcopy(config.format),
+                keep_alive=config.keep_alive,
+                think=config.think,
+                stream=config.stream,
+                tools=config.tools.enabled,
+            ),
+            host=conversation_host(config, self.services.host),
         )
 
     # -- layout ---------------------------------------------------------------------------
@@ -272,6 +326,7 @@ class MainScreen(Screen[None]):
         for sidebar in self.query("ModelSidebar"):
             sidebar.set_models(self._models, model, listed=self._listed)  # type: ignore[attr-defined]
             sidebar.set_details(self._details.get(model))  # type: ignore[attr-defined]
+            self._sync_sidebar_settings(sidebar)
 
     async def open_conversation(self, conversation_id: str) -> None:
         """Show a conversation."""
@@ -299,6 +354,7 @@ class MainScreen(Screen[None]):
     async def on_conversation_list_selected(self, event: ConversationList.Selected) -> None:
         if event.conversation_id != self.current.id:
             await self.open_conversation(event.conversation_id)
+            await self._follow_conversation_host(self.current)
         self.prompt.focus()
 
     def _save_soon(self, conversation: Conversation) -> None:
@@ -445,6 +501,8 @@ class MainScreen(Screen[None]):
             return last.role in ("user", "tool") or last.state in ("error", "stopped")
         if action == "use_demo":
             return self.connection == "unreachable" and not self.services.demo
+        if action in _MODEL_ACTIONS:
+            return self._check_model_action(action)
         return True
 
     @on(MessagePane.ReplyStarted)
@@ -863,3 +921,183 @@ class MainScreen(Screen[None]):
                 markup=False,
             )
         return None
+
+    # -- model and settings: sidebar, settings screen, models screen, hosts ---------------
+
+    def _sync_sidebar_settings(self, sidebar: Widget) -> None:
+        """The configured hosts and the conversation's settings, in the sidebar."""
+        where = "demo server" if self.services.demo else self.services.host.netloc
+        hosts = list(self.services.config.hosts)
+        sidebar.set_hosts(hosts, self._active_host_name(), where)  # type: ignore[attr-defined]
+        sidebar.set_settings(self.current)  # type: ignore[attr-defined]
+
+    def _active_host_name(self) -> str:
+        """The config's name of the host in use ("" for an unnamed one or the demo)."""
+        if self.services.demo:
+            return ""
+        return host_name(self.services.config, self.services.host)
+
+    def _check_model_action(self, action: str) -> bool | None:
+        if action == "next_host":
+            return next_host(self.services.config, self._active_host_name()) is not None
+        if action == "refresh_models":
+            return self.connection == "connected"
+        # load_model, unload_model
+        return self.connection == "connected" and bool(self.current.model)
+
+    def _use_model(self, model: str) -> None:
+        """Make `model` the current conversation's model."""
+        if model == self.current.model:
+            return
+        self.current.model = model
+        self._show_model(model)
+        self.refresh_list()
+        self._save_soon(self.current)
+
+    def action_open_settings(self, tab: str = "options") -> None:
+        """Edit this conversation's options, request settings, format and system prompt."""
+        from ..config import config_dir
+        from .chat_settings import ChatSettings, ChatSettingsScreen
+
+        conversation = self.current
+
+        def applied(result: ChatSettings | None) -> None:
+            if result is None:
+                return
+            conversation.system = result.system
+            conversation.chat_options = result.chat_options
+            if conversation is self.current:
+                self._sync_sidebar()
+            self._save_soon(conversation)
+            self.notify("Settings applied to this conversation.")
+
+        self.app.push_screen(
+            ChatSettingsScreen(
+                conversation,
+                self._details.get(conversation.model),
+                config_dir() / "prompts.toml",
+                tab=tab,
+            ),
+            applied,
+        )
+
+    def action_manage_models(self, tab: str = "installed") -> None:
+        """Installed and loaded models; pull, delete, copy, Modelfile and license."""
+        from .model_manager import ModelManagerScreen
+
+        model = self.current.model
+        pull_name = ""
+        if self._listed and model and model not in {m.name for m in self._models}:
+            # The conversation's model is not on this server: offer to pull it.
+            tab, pull_name = "pull", model
+
+        def chosen(name: str | None) -> None:
+            if name:
+                self._use_model(name)
+
+        self.app.push_screen(
+            ModelManagerScreen(
+                self.services,
+                self._details,
+                current=model,
+                tab=tab,
+                pull_name=pull_name,
+                changed=self.reload_models,
+            ),
+            chosen,
+        )
+
+    def action_refresh_models(self) -> None:
+        """Ask the server again for its models and the current model's details."""
+        self._details.pop(self.current.model, None)
+        self.reload_models()
+
+    @work(group="tags", exclusive=True, exit_on_error=False, description="Listing models")
+    async def reload_models(self) -> None:
+        """List the server's models again (after a pull, a delete, or on demand)."""
+        try:
+            models = await self.services.client().tags()
+        except OllamaError as exc:
+            self.notify(
+                sanitize(exc.message),
+                title="Could not list the models",
+                severity="error",
+                markup=False,
+            )
+            return
+        names = {m.name for m in models}
+        for name in [n for n in self._details if n not in names]:
+            del self._details[name]
+        self._models, self._listed = models, True
+        self._show_model(self.current.model)
+
+    def action_load_model(self) -> None:
+        """Load this conversation's model now (with its keep_alive), so replies start fast."""
+        conversation = self.current
+        self._load_model(conversation.model, conversation.chat_options.keep_alive, False)
+
+    def action_unload_model(self) -> None:
+        """Unload this conversation's model now (`keep_alive: 0`), freeing its memory."""
+        self._load_model(self.current.model, None, True)
+
+    @work(group="model-load", exit_on_error=False, description="Loading or unloading a model")
+    async def _load_model(self, model: str, keep_alive: KeepAlive, unload: bool) -> None:
+        client = self.services.client()
+        verb = "Unloading" if unload else "Loading"
+        self.notify(sanitize(f"{verb} {model}…"), markup=False)
+        try:
+            if unload:
+                await client.unload(model)
+            else:
+                await client.load(model, keep_alive)
+        except OllamaError as exc:
+            text = sanitize(f"{exc.message} {exc.hint}".strip())
+            self.notify(text, title=f"{verb} failed", severity="error", markup=False)
+            return
+        self.notify(sanitize(f"{model} is {'unloaded' if unload else 'loaded'}."), markup=False)
+
+    async def action_next_host(self) -> None:
+        """Switch to the next host named in the config."""
+        name = next_host(self.services.config, self._active_host_name())
+        if name:
+            await self.switch_host(name)
+
+    async def action_switch_host(self, name: str) -> None:
+        """Switch to the host `name` from the config's `[hosts]` (for the command palette)."""
+        await self.switch_host(name)
+
+    async def on_model_sidebar_host_changed(self, event: ModelSidebar.HostChanged) -> None:
+        await self.switch_host(event.name)
+
+    async def switch_host(self, name: str) -> None:
+        """Talk to a host named in the config from now on; the conversation remembers it."""
+        host = named_hosts(self.services.config).get(name)
+        if host is None:
+            self.notify(sanitize(f"No host named “{name}” in the config."), markup=False)
+            return
+        conversation = self.current
+        conversation.host = name
+        self._save_soon(conversation)
+        if host == self.services.host and not self.services.demo:
+            return
+        await self.services.set_host(host)
+        status = self.status
+        status.host = host.netloc
+        status.demo = False
+        status.insecure = host.is_insecure_remote
+        status.version = ""
+        status.state = "connecting"
+        self.connection = "connecting"
+        self._retry_index = 0
+        self._details.clear()
+        self._models, self._listed = [], False
+        self._sync_sidebar()
+        self.refresh_bindings()
+        self.notify(sanitize(f"Now using {name} ({host.netloc})."), markup=False)
+        self.probe_server()
+
+    async def _follow_conversation_host(self, conversation: Conversation) -> None:
+        """Opening a conversation brings back the named host it used."""
+        name = conversation.host
+        if name in self.services.config.hosts and name != self._active_host_name():
+            await self.switch_host(name)

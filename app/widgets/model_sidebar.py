@@ -1,4 +1,9 @@
-"""The model of the current conversation and what the server says about it."""
+"""The model of the current conversation, what the server says about it, and what is set.
+
+Narrow on purpose (34 columns): host and model pickers, the model's facts and capability
+badges, and a summary of the conversation's settings. The editors themselves open as
+screens (Ctrl+T settings, F3 models), so they can use the whole terminal.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,20 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Select, Static
+from textual.widgets import Button, Select, Static
 
 from ..chat import sanitize
+from ..models import Conversation
 from ..ollama.types import ModelDetails, ModelInfo
+from ..options import settings_summary
 from .attachment_bar import human_size
+
+BADGE_STYLE = "bold $text-accent on $accent-muted"
+"""Capability badges (vision, tools, thinking, ...)."""
 
 
 class ModelSidebar(VerticalScroll):
-    """Model picker and model facts."""
+    """Host and model pickers, model facts, and the conversation's settings at a glance."""
 
     class ModelChanged(Message):
         """The user picked a model for the current conversation."""
@@ -24,10 +34,19 @@ class ModelSidebar(VerticalScroll):
             super().__init__()
             self.model = model
 
+    class HostChanged(Message):
+        """The user picked another of the configured hosts."""
+
+        def __init__(self, name: str) -> None:
+            super().__init__()
+            self.name = name
+            """The host's name in `[hosts]`."""
+
     class Ready(Message):
         """Mounted (after the first frame): time to fill it in."""
 
     def on_mount(self) -> None:
+        self._show_hosts()
         self.post_message(self.Ready())
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -37,15 +56,58 @@ class ModelSidebar(VerticalScroll):
         """True once a server has listed its models (until then, absence means nothing)."""
         self._current = ""
         self._options: list[tuple[Text, str]] = []
+        self._hosts: list[str] = []
+        self._host_options: list[tuple[Text, str]] = []
+        self._host = ""
+        self._where = ""
 
     def compose(self) -> ComposeResult:
+        yield Static(Content("Host"), classes="region-title", id="host-title")
+        yield Select[str]([], prompt="Host", id="host-select", allow_blank=True)
         yield Static(Content("Model"), classes="region-title")
         yield Select[str]([], prompt="No models yet", id="model-select", allow_blank=True)
         yield Static(Content(""), id="model-facts")
+        yield Static(Content(""), id="model-badges")
+        yield Static(Content("Settings"), classes="region-title", id="settings-title")
+        yield Static(Content(""), id="settings-summary")
+        yield Button("Settings (Ctrl+T)", id="open-settings", compact=True)
+        yield Button("Models (F3)", id="open-models", compact=True)
 
     @property
     def select(self) -> Select[str]:
         return self.query_one("#model-select", Select)
+
+    # -- hosts ------------------------------------------------------------------------------
+
+    def set_hosts(self, hosts: list[str], current: str, where: str = "") -> None:
+        """Offer the configured hosts by name; hidden when the config names none.
+
+        Args:
+            hosts: The names in `[hosts]`.
+            current: The name of the host in use ("" when it has none).
+            where: What to show when the host in use has no name (`demo server`, an address).
+        """
+        self._hosts, self._host, self._where = hosts, current, where
+        if self.is_mounted:
+            self._show_hosts()
+
+    def _show_hosts(self) -> None:
+        select = self.query_one("#host-select", Select)
+        shown = bool(self._hosts)
+        select.display = shown
+        self.query_one("#host-title").display = shown
+        options = [(Text(sanitize(name)), name) for name in self._hosts]
+        if shown and options != self._host_options:
+            self._host_options = options
+            select.set_options(options)
+        if self._host in self._hosts:
+            if select.value != self._host:
+                select.value = self._host
+        elif shown:
+            select.clear()
+            select.prompt = sanitize(self._where) or "Not a configured host"
+
+    # -- models -----------------------------------------------------------------------------
 
     def set_models(self, models: list[ModelInfo], current: str, *, listed: bool = True) -> None:
         """Fill the picker from `/api/tags`; keep `current` even if the server lacks it."""
@@ -78,15 +140,21 @@ class ModelSidebar(VerticalScroll):
             lines.append(" · ".join(f for f in facts if f))
             lines.append(f"{human_size(info.size)} on disk")
         elif self._current and self.listed:
-            lines.append("Not on this server: pull it first.")
+            lines.append("Not on this server:\npress F3 to pull it.")
         elif not self.listed:
             lines.append("The model list appears once the server answers.")
-        if details is not None:
-            if details.capabilities:
-                lines.append(" ".join(f"[{c}]" for c in details.capabilities))
-            if details.context_length:
-                lines.append(f"context {details.context_length:,} tokens")
+        if details is not None and details.context_length:
+            lines.append(f"context {details.context_length:,} tokens")
         self.query_one("#model-facts", Static).update(Content(sanitize("\n".join(lines))))
+        badges = self.query_one("#model-badges", Static)
+        capabilities = details.capabilities if details is not None else ()
+        badges.display = bool(capabilities)
+        parts: list[str | tuple[str, str]] = []
+        for capability in capabilities:
+            if parts:
+                parts.append(" ")
+            parts.append((f" {sanitize(capability)} ", BADGE_STYLE))
+        badges.update(Content.assemble(*parts))
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
@@ -94,7 +162,28 @@ class ModelSidebar(VerticalScroll):
         value = event.value
         if not isinstance(value, str) or not value:
             return
+        if event.select.id == "host-select":
+            if value != self._host:
+                self._host = value
+                self.post_message(self.HostChanged(value))
+            return
         if value != self._current:
             self._current = value
             self._show_facts(None)
             self.post_message(self.ModelChanged(value))
+
+    # -- settings ---------------------------------------------------------------------------
+
+    def set_settings(self, conversation: Conversation) -> None:
+        """Summarise what the conversation sets (options, system prompt, format, ...)."""
+        lines = settings_summary(conversation) or ["model defaults"]
+        self.query_one("#settings-summary", Static).update(Content(sanitize("\n".join(lines))))
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        # The same actions as the keys (Ctrl+T, F3), run by the screen.
+        action = {"open-settings": "open_settings", "open-models": "manage_models"}.get(
+            event.button.id or ""
+        )
+        if action:
+            await self.run_action(f"screen.{action}")

@@ -96,7 +96,7 @@ async def test_a_hung_server_can_always_be_stopped(make_app, demo_server, data_d
         await start(pilot)
         await pilot.pause(0.5)
         assert last(app).state == "streaming"
-        assert "Waiting for llama3.2:latest" in words(app)
+        assert "waiting for the reply from llama3.2:latest" in words(app)
         started = time.monotonic()
         await pilot.press("escape")
         await wait_until(pilot, lambda: last(app).state == "stopped")

@@ -1,0 +1,37 @@
+"""Named Ollama hosts from `config.toml` (`[hosts]`): which one is in use, which comes next.
+
+No Textual here.
+"""
+
+from __future__ import annotations
+
+from .config import Config
+from .ollama.host import OllamaHost, parse_host
+
+
+def named_hosts(config: Config) -> dict[str, OllamaHost]:
+    """Every `[hosts]` entry, resolved, in the file's order."""
+    return {name: parse_host(value) for name, value in config.hosts.items()}
+
+
+def host_name(config: Config, host: OllamaHost) -> str:
+    """The name the config gives this host, or "" when it has none."""
+    for name, candidate in named_hosts(config).items():
+        if candidate == host:
+            return name
+    return ""
+
+
+def next_host(config: Config, current: str) -> str | None:
+    """The name after `current` in `[hosts]` (wrapping round); None with fewer than two."""
+    names = list(config.hosts)
+    if len(names) < 2:
+        return None
+    if current not in names:
+        return names[0]
+    return names[(names.index(current) + 1) % len(names)]
+
+
+def conversation_host(config: Config, host: OllamaHost) -> str:
+    """What a conversation records as its host: the config's name for it, else the URL."""
+    return host_name(config, host) or host.base_url
