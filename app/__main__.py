@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     from .services import Services
     from .store import ConversationStore
 
-    config, problem = load_config(Path(args.config).expanduser() if args.config else None)
+    config_file = Path(args.config).expanduser() if args.config else None
+    config, problem = load_config(config_file)
     notices = [problem] if problem else []
     if args.data_dir:
         config = Config(**{**config.__dict__, "data_dir": args.data_dir})
@@ -77,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
     services = Services(config, ConversationStore(config.resolved_data_dir), host)
     services.demo = args.demo
+    services.config_file = config_file
 
     from .app import OlladeckApp
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
@@ -45,8 +47,8 @@ class OlladeckApp(App[None]):
         STYLES / "settings.tcss",
     ]
     BINDINGS = [
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit olladeck"),
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key, as bound now"),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit olladeck"),
         Binding(
             "question_mark",
             "help",
@@ -81,6 +83,7 @@ class OlladeckApp(App[None]):
             # Keys from [keymap] in config.toml: binding id -> keys (e.g. "chat.send").
             self.set_keymap(dict(services.config.keymap))
         theme = services.config.theme
+        self._saved_theme = theme
         if theme in self.available_themes:
             self.theme = theme
         elif theme:
@@ -99,6 +102,35 @@ class OlladeckApp(App[None]):
     def on_mount(self) -> None:
         for notice in self._notices:
             self.notify(notice, severity="warning", timeout=15, markup=False)
+        self.watch(self, "theme", self._remember_theme, init=False)
+        self.call_after_refresh(self._write_config_template)
+
+    @work(thread=True, group="config", exit_on_error=False, description="Writing config.toml")
+    def _write_config_template(self) -> None:
+        """On the first run, leave a commented config.toml to edit."""
+        from .config import ensure_config_file
+
+        with contextlib.suppress(OSError):
+            ensure_config_file(self.services.config_file)
+
+    def _remember_theme(self, theme: str) -> None:
+        if theme != self._saved_theme:
+            self._saved_theme = theme
+            self._save_theme(theme)
+
+    @work(thread=True, group="config", exit_on_error=False, description="Saving the theme")
+    def _save_theme(self, theme: str) -> None:
+        from .config import ConfigError, save_theme
+
+        try:
+            save_theme(theme, self.services.config_file)
+        except (OSError, ConfigError) as exc:
+            self.call_from_thread(
+                self.notify,
+                f"The theme could not be saved in the config file: {exc}",
+                severity="warning",
+                markup=False,
+            )
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

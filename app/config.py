@@ -338,3 +338,113 @@ def load_config(path: Path | None = None) -> tuple[Config, str | None]:
         return parse_config(text, str(path)), None
     except ConfigError as exc:
         return Config(), f"{exc}. Using the defaults."
+
+
+# -- the file on disk -------------------------------------------------------------------------
+
+TEMPLATE = """# olladeck configuration. Every setting is optional: remove the "#" to use one.
+# A broken file is reported (with its line) and olladeck starts with the defaults.
+
+# The Ollama server: any form OLLAMA_HOST accepts ("gpu-box", "gpu-box:11434",
+# "https://host/path"), or a name from [hosts]. Unset: OLLAMA_HOST, else 127.0.0.1:11434.
+# host = "gpu"
+
+# Model for new conversations (unset: the first one the server lists).
+# default_model = "llama3.2"
+
+# One of Textual's themes; changing the theme from the command palette (Ctrl+P) saves
+# it here.
+theme = "textual-dark"
+
+# Default system prompt for new conversations.
+# system = "Answer briefly."
+
+# Defaults for new conversations' requests.
+# keep_alive = "10m"        # how long a model stays loaded: "5m", "1h", seconds, -1, 0
+# think = true              # for reasoning models; or "low" / "medium" / "high"
+# format = "json"           # or a JSON schema as a table
+# stream = true
+
+# Redraws per second while a reply streams (lower it on a slow link).
+# render_fps = 10
+
+# Where conversations are saved (unset: the platform's data directory).
+# data_dir = "~/notes/olladeck"
+
+# Named Ollama servers, to switch between (F9, or the command palette).
+# [hosts]
+# laptop = "127.0.0.1"
+# gpu = "http://gpu-box:11434"
+
+# Default Modelfile options for new conversations (Ctrl+T edits them per conversation).
+# [options]
+# temperature = 0.7
+# num_ctx = 8192
+
+# Keys: a binding's id (F1 lists them) to the keys you want, comma separated.
+# [keymap]
+# "conversation.new" = "ctrl+n,f6"
+
+# Tool calling (Ctrl+G turns it on per conversation).
+# [tools]
+# enabled = false
+# allowed_folders = ["~/notes"]
+# [[tools.custom]]
+# name = "grep_notes"
+# description = "Search my notes for a pattern"
+# command = ["grep", "-rn", "--", "{pattern}", "~/notes"]
+# [tools.custom.parameters]
+# type = "object"
+# required = ["pattern"]
+# [tools.custom.parameters.properties.pattern]
+# type = "string"
+"""
+
+
+def ensure_config_file(path: Path | None = None) -> bool:
+    """Write the commented template if there is no config file yet.
+
+    Returns:
+        True if the file was created.
+    """
+    from .store.atomic import atomic_write_text, ensure_private_dir
+
+    path = path or config_path()
+    if path.exists():
+        return False
+    ensure_private_dir(path.parent)
+    atomic_write_text(path, TEMPLATE)
+    return True
+
+
+_THEME_LINE = re.compile(r"(?m)^[ \t]*#?[ \t]*theme[ \t]*=.*$")
+
+
+def save_theme(theme: str, path: Path | None = None) -> None:
+    """Remember a theme in config.toml, keeping everything else in the file as it is.
+
+    Raises:
+        OSError: the file could not be written.
+        ConfigError: the file is broken; it is left alone.
+    """
+    from .store.atomic import atomic_write_text
+
+    path = path or config_path()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        text = TEMPLATE
+    parse_config(text, str(path))  # never rewrite a file the user must fix first
+    line = f'theme = "{theme}"'
+    if _THEME_LINE.search(text):
+        updated = _THEME_LINE.sub(line, text, count=1)
+    else:
+        updated = f"{line}\n{text}"
+    try:
+        placed = parse_config(updated, str(path)).theme == theme
+    except ConfigError:
+        placed = False
+    if not placed:
+        # The line found sat inside a table; a top-level line goes first instead.
+        updated = f"{line}\n{_THEME_LINE.sub('', text)}"
+    atomic_write_text(path, updated)

@@ -6,6 +6,7 @@ hand in a store under a temporary directory and a server on a free port.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .config import Config
@@ -25,6 +26,8 @@ class Services:
         self.host = host
         self.demo = False
         """True when talking to the built-in simulated server."""
+        self.config_file: Path | None = None
+        """The config file in use (None: the default place)."""
         self._client: OllamaClient | None = None
         self._retired: list[OllamaClient] = []
 

@@ -7,6 +7,7 @@ import contextlib
 import copy
 import importlib
 import time
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
     from .image_picker import PickedImages
 
 RETRY_DELAYS = (2.0, 4.0, 8.0, 15.0)
+"""Seconds between attempts to reach an unreachable server (the last one repeats)."""
 SAVE_RETRY = 10.0
 """Seconds between attempts to save a conversation whose save failed."""
 
@@ -68,7 +70,6 @@ NARROW = 110
 """Below this many columns the model sidebar is hidden."""
 VERY_NARROW = 90
 """Below this many columns the conversation list is hidden too."""
-"""Seconds between attempts to reach an unreachable server (the last one repeats)."""
 _MODEL_ACTIONS = frozenset({"load_model", "unload_model", "next_host", "refresh_models"})
 """Actions of the model and settings section that apply only in some states."""
 
@@ -96,7 +97,7 @@ class MainScreen(Screen[None]):
         Binding(
             "ctrl+n",
             "new_conversation",
-            "New chat",
+            "New",
             id="conversation.new",
             tooltip="Start a new conversation",
         ),
@@ -139,6 +140,7 @@ class MainScreen(Screen[None]):
             "f5",
             "refresh_models",
             "Refresh",
+            show=False,
             id="models.refresh_list",
             tooltip="Ask the server again for its models",
         ),
@@ -153,6 +155,7 @@ class MainScreen(Screen[None]):
             "f4",
             "load_model",
             "Load",
+            show=False,
             id="model.load",
             tooltip="Load this conversation's model into memory now",
         ),
@@ -160,6 +163,7 @@ class MainScreen(Screen[None]):
             "f8",
             "unload_model",
             "Unload",
+            show=False,
             id="model.unload",
             tooltip="Unload this conversation's model from memory now",
         ),
@@ -167,8 +171,26 @@ class MainScreen(Screen[None]):
             "f9",
             "next_host",
             "Next host",
+            show=False,
             id="host.next",
             tooltip="Switch to the next Ollama host named in the config",
+        ),
+        Binding(
+            "ctrl+l",
+            "toggle_list",
+            "List",
+            show=False,
+            id="view.list",
+            tooltip="Show or hide the conversation list (over the conversation when narrow)",
+        ),
+        Binding(
+            "ctrl+right_square_bracket",
+            "toggle_sidebar",
+            "Sidebar",
+            key_display="^]",
+            show=False,
+            id="view.sidebar",
+            tooltip="Show or hide the model sidebar (over the conversation when narrow)",
         ),
     ]
 
@@ -190,6 +212,8 @@ class MainScreen(Screen[None]):
         self._last_save_notice = 0.0
         self._save_retries: set[str] = set()
         self._loaded = False
+        self._regions: dict[str, bool | None] = {}
+        """Side regions the user showed (True) or hid (False); None: as the width allows."""
         self._editing: tuple[str, str, str] | None = None
         """While editing an earlier message: (conversation id, message id, the input before)."""
 
@@ -228,7 +252,7 @@ class MainScreen(Screen[None]):
                 yield Static(Content(""), id="edit-note")
                 yield PromptInput(id="prompt")
             yield Deferred(_model_sidebar)
-        yield Deferred(Footer)
+        yield Deferred(partial(Footer, compact=True))
 
     @property
     def pane(self) -> MessagePane:
@@ -261,9 +285,74 @@ class MainScreen(Screen[None]):
         self._fit(event.size.width)
 
     def _fit(self, width: int) -> None:
-        """Side regions give way on narrow terminals, so the conversation stays readable."""
+        """Side regions give way on narrow terminals, so the conversation stays readable.
+
+        Ctrl+L and Ctrl+] bring them back at any width: beside the conversation when there
+        is room, over it when there is not.
+        """
         self.set_class(width < NARROW, "-narrow")
         self.set_class(width < VERY_NARROW, "-very-narrow")
+        self._apply_regions()
+
+    def _apply_regions(self) -> None:
+        width = self.app.size.width
+        for name, limit in (("list", VERY_NARROW), ("sidebar", NARROW)):
+            wanted = self._regions.get(name)
+            room = width >= limit
+            shown = room if wanted is None else wanted
+            self.set_class(not shown, f"-hide-{name}")
+            self.set_class(shown and not room, f"-overlay-{name}")
+
+    def _region_shown(self, name: str) -> bool:
+        return not self.has_class(f"-hide-{name}")
+
+    def action_toggle_list(self) -> None:
+        """Show or hide the conversation list."""
+        self._toggle_region("list", "#conversations")
+
+    def action_toggle_sidebar(self) -> None:
+        """Show or hide the model sidebar."""
+        self._toggle_region("sidebar", "#sidebar")
+
+    def _toggle_region(self, name: str, selector: str) -> None:
+        shown = self._region_shown(name)
+        self._regions[name] = not shown
+        self._apply_regions()
+        if not shown:
+            for region in self.query(selector):
+                region.focus()
+        elif self.focused is None or not self.focused.is_attached or not self.focused.display:
+            self.prompt.focus()
+
+    def _close_overlays(self) -> None:
+        """An overlaid region goes away once it has done its job."""
+        for name in ("list", "sidebar"):
+            if self.has_class(f"-overlay-{name}"):
+                self._regions[name] = None
+        self._apply_regions()
+
+    def action_focus_region(self, region: str) -> None:
+        """Move the focus to a region: list, conversation, input or sidebar."""
+        if region == "conversation":
+            self.pane.focus()
+            return
+        if region == "input":
+            self.prompt.focus()
+            return
+        name, selector = ("list", "#conversations") if region == "list" else ("sidebar", "#sidebar")
+        if not self._region_shown(name):
+            self._regions[name] = True
+            self._apply_regions()
+        for found in self.query(selector):
+            found.focus()
+
+    def on_prompt_input_recall_requested(self) -> None:
+        """Up in an empty input: edit the last message you sent."""
+        last = next((m for m in reversed(self.current.messages) if m.role == "user"), None)
+        if last is not None:
+            self.pane.post_message(
+                MessagePane.EditRequested(self.current.id, last.id, last.content)
+            )
 
     def _start_background_work(self) -> None:
         self.load_conversations()
@@ -352,6 +441,7 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
 
     async def on_conversation_list_selected(self, event: ConversationList.Selected) -> None:
+        self._close_overlays()
         if event.conversation_id != self.current.id:
             await self.open_conversation(event.conversation_id)
             await self._follow_conversation_host(self.current)
@@ -702,19 +792,146 @@ class MainScreen(Screen[None]):
         return self.query_one("#attachments", AttachmentBar)
 
     def system_commands(self) -> Iterable[SystemCommand]:
-        """Commands for the palette (they run the same actions as the keys)."""
+        """Every action of the main screen, for the palette (Ctrl+P). Each runs the same
+        action as its key; the message actions apply to the last message of their kind."""
         from textual.app import SystemCommand
 
-        yield SystemCommand(
-            "Attach images",
-            "Pick image files to send with the message (Ctrl+O)",
-            self.action_attach_images,
-        )
-        yield SystemCommand(
-            "Tools on/off",
-            "Offer tools (calculator, time, files, your own) in this conversation (Ctrl+G)",
-            self.action_toggle_tools,
-        )
+        commands: list[tuple[str, str, Callable[[], object]]] = [
+            (
+                "New conversation",
+                "Start a new, empty conversation (Ctrl+N)",
+                self.action_new_conversation,
+            ),
+            (
+                "Stop the reply",
+                "Stop the reply that is streaming; what arrived is kept (Esc)",
+                self.action_stop_reply,
+            ),
+            ("Retry", "Ask again after an error or a stop (Ctrl+R)", self.action_retry),
+            (
+                "Regenerate the last reply",
+                "Ask for the last reply again; the old one is kept",
+                partial(self._on_last, "assistant", "regenerate"),
+            ),
+            (
+                "Edit my last message",
+                "Put your last message in the input to change and resend",
+                self.on_prompt_input_recall_requested,
+            ),
+            (
+                "Copy the last reply",
+                "Copy the last reply's Markdown to the clipboard",
+                partial(self._on_last, "assistant", "copy_message"),
+            ),
+            (
+                "Copy the first code block of the last reply",
+                "To the clipboard (1 in the pane)",
+                partial(self._on_last, "assistant", "copy_code(1)"),
+            ),
+            (
+                "Select text in the last reply",
+                "Keyboard selection, then copy (v in the pane)",
+                partial(self._on_last, "assistant", "select_text"),
+            ),
+            (
+                "Toggle thinking of the last reply",
+                "Fold or unfold its reasoning (t in the pane)",
+                partial(self._on_last, "assistant", "toggle_thinking"),
+            ),
+            (
+                "Attach images",
+                "Pick image files to send with the message (Ctrl+O)",
+                self.action_attach_images,
+            ),
+            (
+                "Tools on/off",
+                "Offer tools (calculator, time, files, your own) (Ctrl+G)",
+                self.action_toggle_tools,
+            ),
+            (
+                "Conversation settings",
+                "Options, request, format, system prompt (Ctrl+T)",
+                self.action_open_settings,
+            ),
+            (
+                "Switch model",
+                "Choose the model of this conversation (F3: models)",
+                self.action_manage_models,
+            ),
+            (
+                "Pull a model",
+                "Download a model by name, with progress",
+                partial(self.action_manage_models, "pull"),
+            ),
+            (
+                "Running models",
+                "What is loaded, its size and when it unloads (/api/ps)",
+                partial(self.action_manage_models, "running"),
+            ),
+            (
+                "Load the model",
+                "Load this conversation's model into memory now (F4)",
+                self.action_load_model,
+            ),
+            (
+                "Unload the model",
+                "Unload this conversation's model now (F8)",
+                self.action_unload_model,
+            ),
+            (
+                "Refresh the models",
+                "Ask the server for its models again (F5)",
+                self.action_refresh_models,
+            ),
+            (
+                "Next host",
+                "Switch to the next Ollama host named in the config (F9)",
+                self.action_next_host,
+            ),
+            (
+                "Use the demo server",
+                "The built-in simulated Ollama server (F2)",
+                self.action_use_demo,
+            ),
+            ("Toggle the conversation list", "Show or hide it (Ctrl+L)", self.action_toggle_list),
+            ("Toggle the model sidebar", "Show or hide it (Ctrl+])", self.action_toggle_sidebar),
+            (
+                "Focus the conversation list",
+                "Move the keys there",
+                partial(self.action_focus_region, "list"),
+            ),
+            (
+                "Focus the conversation",
+                "Move the keys there (Tab)",
+                partial(self.action_focus_region, "conversation"),
+            ),
+            ("Focus the input", "Move the keys there", partial(self.action_focus_region, "input")),
+            (
+                "Focus the sidebar",
+                "Move the keys there",
+                partial(self.action_focus_region, "sidebar"),
+            ),
+            ("Help", "Every key, as bound now (F1)", self.app.action_help),
+        ]
+        for name in named_hosts(self.services.config):
+            commands.append(
+                (
+                    f"Switch host: {name}",
+                    "Talk to this Ollama host from now on",
+                    partial(self.action_switch_host, name),
+                )
+            )
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
+
+    async def _on_last(self, role: str, action: str) -> None:
+        """Run a message action of the pane on the last message of a role."""
+        pane = self.pane
+        if pane.select_last(role):
+            pane.focus()
+            await pane.run_action(action)
+            return
+        self.notify(f"There is no {'reply' if role == 'assistant' else 'message'} yet.")
 
     def action_attach_images(self) -> None:
         """Open the image picker at the folder used last time."""

@@ -540,6 +540,14 @@ class MessagePane(Widget, can_focus=True):
         self._follow = True
         self.refresh_conversation()
 
+    def select_last(self, role: str) -> bool:
+        """Select the last message of a role (False if there is none)."""
+        for index in range(len(self._items) - 1, -1, -1):
+            if self._items[index].message.role == role:
+                self._select(index)
+                return True
+        return False
+
     def reveal_message(self, message_id: str) -> bool:
         """Select a message and scroll it into view (e.g. a search hit)."""
         for index, item in enumerate(self._items):

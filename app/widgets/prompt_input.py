@@ -29,6 +29,9 @@ class PromptInput(TextArea):
         def control(self) -> PromptInput:
             return self.prompt_input
 
+    class RecallRequested(Message):
+        """Up in an empty input: the user wants their last message back, to edit it."""
+
     class PathsPasted(Message):
         """What was pasted is only paths to image files (files dropped on the terminal)."""
 
@@ -51,6 +54,11 @@ class PromptInput(TextArea):
             event.stop()
             event.prevent_default()
             self.post_message(self.Submitted(self, self.text))
+            return
+        if event.key == "up" and not self.text:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.RecallRequested())
             return
         if event.key in NEWLINE_KEYS:
             event.stop()
