@@ -383,7 +383,7 @@ theme = "textual-dark"
 
 # Keys: a binding's id (F1 lists them) to the keys you want, comma separated.
 # [keymap]
-# "conversation.new" = "ctrl+n,f6"
+# "conversation.new" = "ctrl+n,f12"
 
 # Tool calling (Ctrl+G turns it on per conversation).
 # [tools]

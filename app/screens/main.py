@@ -316,7 +316,12 @@ class MainScreen(Screen[None]):
 
     def _toggle_region(self, name: str, selector: str) -> None:
         shown = self._region_shown(name)
-        self._regions[name] = not shown
+        limit = VERY_NARROW if name == "list" else NARROW
+        if self.app.size.width >= limit:
+            self._regions[name] = not shown  # a preference, kept across resizes
+        else:
+            # An overlay on a narrow screen: closing it returns to "as the width allows".
+            self._regions[name] = None if shown else True
         self._apply_regions()
         if not shown:
             for region in self.query(selector):
