@@ -62,6 +62,15 @@ class Config:
     """Key overrides: binding id to keys, e.g. `"chat.send" = "ctrl+s"`."""
     render_fps: int = 20
     """How often a streaming reply is redrawn, per second (lower it on a slow link)."""
+    keep_alive: str | int | float | None = None
+    """Default `keep_alive` for new conversations (`"10m"`, seconds, `-1` for ever)."""
+    think: bool | str | None = None
+    """Default `think` for new conversations (`true`/`false`, or `"low"`/`"medium"`/`"high"`)."""
+    format: str | dict[str, Any] | None = None
+    """Default `format` for new conversations: `"json"`, or a JSON schema as a table."""
+    title_from_model: bool = False
+    """Ask the conversation's model for a short title after its first reply (in the
+    background); otherwise the title is the start of the first message."""
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -83,6 +92,10 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "system": str,
     "keymap": dict,
     "render_fps": int,
+    "keep_alive": (str, int, float),
+    "think": (bool, str),
+    "format": (str, dict),
+    "title_from_model": bool,
 }
 
 
@@ -103,7 +116,8 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         kind = _FIELDS.get(key)
         if kind is None:
             raise ConfigError(f"{source}: unknown setting '{key}'")
-        if not isinstance(value, kind) or isinstance(value, bool):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kind) or (isinstance(value, bool) and bool not in kinds):
             expected = kind.__name__ if isinstance(kind, type) else "value"
             raise ConfigError(f"{source}: '{key}' should be a {expected}")
         values[key] = value
