@@ -37,6 +37,7 @@ class OlladeckApp(App[None]):
         STYLES / "model_sidebar.tcss",
         STYLES / "prompt.tcss",
         STYLES / "dialogs.tcss",
+        STYLES / "history.tcss",
     ]
     BINDINGS = [
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, tooltip="Quit olladeck"),

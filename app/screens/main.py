@@ -20,19 +20,19 @@ from ..messages import SaveFailed
 from ..models import ChatMessage, ChatOptions, Conversation, now
 from ..ollama.errors import OllamaError
 from ..ollama.host import parse_host
-from ..store import StoreError, StoreProblem
+from ..store import StoreError
 from ..widgets.attachment_bar import AttachmentBar
 from ..widgets.deferred import Deferred
 from ..widgets.message_pane import MessagePane
 from ..widgets.prompt_input import PromptInput
 from ..widgets.status_line import StatusLine
+from .history import HistoryActions
 
 if TYPE_CHECKING:
     from textual.widget import Widget
 
     from ..ollama.types import ModelDetails, ModelInfo
     from ..services import Services
-    from ..widgets.conversation_list import ConversationList
     from ..widgets.model_sidebar import ModelSidebar
 
 RETRY_DELAYS = (2.0, 4.0, 8.0, 15.0)
@@ -57,8 +57,8 @@ VERY_NARROW = 90
 """Seconds between attempts to reach an unreachable server (the last one repeats)."""
 
 
-class MainScreen(Screen[None]):
-    """Where chatting happens."""
+class MainScreen(HistoryActions, Screen[None]):
+    """Where chatting happens (the history half is in `history.py`)."""
 
     BINDINGS = [
         Binding(
@@ -90,13 +90,21 @@ class MainScreen(Screen[None]):
             id="app.demo",
             tooltip="Use the built-in simulated Ollama server",
         ),
+        Binding(
+            "ctrl+f",
+            "search_messages",
+            "Search",
+            id="search.open",
+            tooltip="Search the text of every message in every conversation",
+        ),
     ]
 
     def __init__(self, services: Services, *, model: str = "") -> None:
         super().__init__()
         self.services = services
         self.conversations: dict[str, Conversation] = {}
-        """Every known conversation, by id."""
+        """The conversations opened so far, by id: the live objects (a reply may be streaming
+        into one), never replaced by a fresh load. The list itself comes from the index."""
         self.current = self._new_conversation(model or services.config.default_model)
         """The conversation on screen."""
         self.connection = "connecting"
@@ -107,13 +115,19 @@ class MainScreen(Screen[None]):
         self._listed = False
         self._last_save_notice = 0.0
         self._loaded = False
+        self._init_history()
 
     def _new_conversation(self, model: str) -> Conversation:
         config = self.services.config
         return Conversation(
             model=model,
             system=config.system,
-            chat_options=ChatOptions(options=dict(config.options)),
+            chat_options=ChatOptions(
+                options=dict(config.options),
+                format=config.format,
+                keep_alive=config.keep_alive,
+                think=config.think,
+            ),
             host=self.services.host.base_url,
         )
 
@@ -172,44 +186,7 @@ class MainScreen(Screen[None]):
 
     # -- conversations --------------------------------------------------------------------
 
-    @work(thread=True, group="load", exit_on_error=False, description="Loading conversations")
-    def load_conversations(self) -> None:
-        """Read the saved conversations (in a thread) and show them."""
-        conversations, problems = self.services.store.load_all()
-        self.app.call_from_thread(self._conversations_loaded, conversations, problems)
-
-    async def _conversations_loaded(
-        self, conversations: list[Conversation], problems: list[StoreProblem]
-    ) -> None:
-        for conversation in conversations:
-            self.conversations.setdefault(conversation.id, conversation)
-        for problem in problems:
-            self.notify(
-                problem.message,
-                title="A conversation file was not loaded",
-                severity="warning",
-                timeout=15,
-            )
-        self._loaded = True
-        if not self.current.messages and conversations:
-            await self.open_conversation(self._ordered()[0].id)
-        else:
-            self.refresh_list()
-
-    def _ordered(self) -> list[Conversation]:
-        return sorted(
-            self.conversations.values(),
-            key=lambda c: (c.pinned, c.updated_at),
-            reverse=True,
-        )
-
-    def refresh_list(self) -> None:
-        """Redraw the conversation list (once it is mounted)."""
-        for conversation_list in self.query("ConversationList"):
-            conversation_list.set_conversations(self._ordered(), self.current.id)  # type: ignore[attr-defined]
-
-    def on_conversation_list_ready(self) -> None:
-        self.refresh_list()
+    # Loading, listing, opening and the list's actions: see HistoryActions (history.py).
 
     def on_model_sidebar_ready(self) -> None:
         self._sync_sidebar()
@@ -221,31 +198,15 @@ class MainScreen(Screen[None]):
             sidebar.set_models(self._models, model, listed=self._listed)  # type: ignore[attr-defined]
             sidebar.set_details(self._details.get(model))  # type: ignore[attr-defined]
 
-    async def open_conversation(self, conversation_id: str) -> None:
-        """Show a conversation."""
-        conversation = self.conversations.get(conversation_id)
-        if conversation is None:
-            return
-        self.current = conversation
-        await self.pane.show_conversation(conversation)
-        self._show_model(conversation.model)
-        self.refresh_list()
-        self.refresh_bindings()
-
     def action_new_conversation(self) -> None:
-        """Start a new, empty conversation with the current model."""
-        model = self.current.model or self.services.config.default_model
+        """Start a new, empty conversation from the config's defaults."""
+        model = self.services.config.default_model or self.current.model
         self.current = self._new_conversation(model)
         self.run_worker(self.pane.show_conversation(self.current), group="show")
         self._show_model(model)
         self.refresh_list()
         self.prompt.focus()
         self.refresh_bindings()
-
-    async def on_conversation_list_selected(self, event: ConversationList.Selected) -> None:
-        if event.conversation_id != self.current.id:
-            await self.open_conversation(event.conversation_id)
-        self.prompt.focus()
 
     def _save_soon(self, conversation: Conversation) -> None:
         if conversation.messages:
@@ -336,6 +297,7 @@ class MainScreen(Screen[None]):
     def _reply_finished(self, event: MessagePane.ReplyFinished) -> None:
         self.refresh_list()
         self.refresh_bindings()
+        self.run_worker(self._after_reply(event.conversation_id), group="show")
         if event.conversation_id != self.current.id and not event.stopped:
             conversation = self.conversations.get(event.conversation_id)
             title = conversation.display_title if conversation else "another conversation"

@@ -269,3 +269,41 @@ class MessagePane(VerticalScroll):
             self._resume_frames()
         else:
             self._streams.pop(conversation.id, None)
+
+    # -- revealing a message (full-text search jumps here) ----------------------------------
+
+    async def reveal_message(self, message_id: str) -> bool:
+        """Show one message of the conversation on screen: mounted, scrolled to, highlighted.
+
+        Messages from it to the end are mounted if it is older than those shown.
+
+        Returns:
+            False if the conversation on screen has no such message.
+        """
+        conversation = self.conversation
+        if conversation is None:
+            return False
+        ids = [m.id for m in conversation.messages]
+        if message_id not in ids:
+            return False
+        if message_id not in self._views:
+            await self.show_conversation(conversation)
+            index = ids.index(message_id)
+            if index < self._first_shown:
+                older = [
+                    self._make_view(m) for m in conversation.messages[index : self._first_shown]
+                ]
+                await self.mount_all(older, before=self._views[ids[self._first_shown]])
+                self._first_shown = index
+                for notice in self.query(".earlier-messages"):
+                    if index:
+                        notice.update(Content(f"↑ {index} earlier messages"))  # type: ignore[attr-defined]
+                    else:
+                        await notice.remove()
+        for view in self.query(".-found"):
+            view.remove_class("-found")
+        view = self._views[message_id]
+        view.add_class("-found")
+        self.release_anchor()
+        self.call_after_refresh(self.scroll_to_widget, view, animate=False, top=True)
+        return True
