@@ -194,6 +194,14 @@ class HistoryActions:
             self.refresh_list()
             return
         self._indexing = None
+        self._report_failures(report)
+        first = not self._loaded
+        self._loaded = True
+        if first:
+            self._poll_timer = self.set_interval(POLL_SECONDS, self._check_disk)
+        self.refresh_list()
+
+    def _report_failures(self, report: ReconcileReport) -> None:
         for path, reason in report.failed or []:
             self.notify(
                 reason if path.name in reason else f"{path.name}: {reason}",
@@ -202,11 +210,6 @@ class HistoryActions:
                 timeout=15,
                 markup=False,
             )
-        first = not self._loaded
-        self._loaded = True
-        if first:
-            self._poll_timer = self.set_interval(POLL_SECONDS, self._check_disk)
-        self.refresh_list()
 
     def indexing_progress(self) -> str:
         """While the index is first built: how far it is (for the search dialog)."""
@@ -234,6 +237,7 @@ class HistoryActions:
         except OSError:
             stamp = None
         self._polls += 1
+        changed: list[str] = []
         try:
             # A file written in place (not renamed) leaves the folder's mtime alone: look
             # at every file now and then anyway.
@@ -241,22 +245,16 @@ class HistoryActions:
                 report = store.reconcile(should_stop=lambda: worker.is_cancelled)
                 self._dir_stamp = stamp
             generation = store.index.generation()
+            changed = [cid for cid in list(self.conversations) if store.changed_on_disk(cid)]
         except Exception:  # a busy or damaged index: try again next time
             pass
-        changed = [cid for cid in list(self.conversations) if store.changed_on_disk(cid)]
-        self.post_message(DiskChecked(report, generation, changed))
+        finally:
+            self.post_message(DiskChecked(report, generation, changed))
 
     def on_disk_checked(self, event: DiskChecked) -> None:
         self._polling = False
         if event.report is not None:
-            for path, reason in event.report.failed or []:
-                self.notify(
-                    reason if path.name in reason else f"{path.name}: {reason}",
-                    title="A conversation file was not loaded",
-                    severity="warning",
-                    timeout=15,
-                    markup=False,
-                )
+            self._report_failures(event.report)
         if event.generation != self._list_generation:
             self.refresh_list()
         store = self.services.store
@@ -425,6 +423,7 @@ class HistoryActions:
             # Never replace a conversation already open: it may be streaming a reply.
             conversation = self.conversations.setdefault(conversation_id, loaded)
         self.current = conversation
+        self._redraw_after_reply.discard(conversation_id)  # drawn afresh now
         await self.pane.show_conversation(conversation)
         if message_id is not None:
             await self.pane.reveal_message(message_id)

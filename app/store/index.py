@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..models import Conversation, title_from_text
+from ..models import title_from_text
 
 INDEX_VERSION = 1
 """Bumped when the tables change; an index of another version is rebuilt."""
@@ -70,7 +70,7 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 class IndexEntry(NamedTuple):
-    """One conversation as the list shows it (a tuple: thousands are made per keystroke)."""
+    """One conversation as the list shows it (a tuple: thousands are made per listing)."""
 
     id: str
     title: str
@@ -406,25 +406,10 @@ class ConversationIndex:
             self._put(db, conversation_id, document, stamp)
             self._bump(db)
 
-    def put_conversation(self, conversation: Conversation, stamp: Stamp) -> None:
-        """Record a conversation read from a file with this stamp."""
-        from .codec import conversation_document
-
-        self.put(conversation.id, conversation_document(conversation), stamp)
-
     def remove(self, conversation_id: str) -> None:
         """Forget a conversation (its file was deleted or moved)."""
         with self._db() as db, db:
             self._remove(db, conversation_id)
-            self._bump(db)
-
-    def clear(self) -> None:
-        """Forget everything (the next reconcile rebuilds the index from the files)."""
-        with self._db() as db, db:
-            db.execute("DELETE FROM conversations")
-            db.execute("DELETE FROM messages")
-            if self.full_text:
-                db.execute("INSERT INTO message_text (message_text) VALUES ('delete-all')")
             self._bump(db)
 
     # -- reading -------------------------------------------------------------------------
@@ -444,11 +429,6 @@ class ConversationIndex:
                     "SELECT id, mtime_ns, size FROM conversations"
                 )
             }
-
-    def count(self) -> int:
-        """How many conversations are indexed."""
-        with self._db() as db:
-            return int(db.execute("SELECT count(*) FROM conversations").fetchone()[0])
 
     def entries(self, title_filter: str = "", limit: int | None = None) -> list[IndexEntry]:
         """Conversations for the list: pinned first, then newest activity first.
