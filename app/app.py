@@ -45,6 +45,7 @@ class OlladeckApp(App[None]):
         STYLES / "dialogs.tcss",
         STYLES / "attachments.tcss",
         STYLES / "settings.tcss",
+        STYLES / "history.tcss",
     ]
     BINDINGS = [
         Binding("f1", "help", "Help", id="app.help", tooltip="Every key, as bound now"),

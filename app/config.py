@@ -76,6 +76,9 @@ class Config:
     """How often a streaming reply is redrawn, per second (lower it on a slow link)."""
     tools: ToolsConfig = field(default_factory=lambda: ToolsConfig())
     """Tool calling: the folders the file tools may read, your own tools (`[tools]`)."""
+    title_from_model: bool = False
+    """Ask the conversation's model for a short title after its first reply (in the
+    background); otherwise the title is the start of the first message."""
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -102,6 +105,7 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "think": (bool, str),
     "format": (str, dict),
     "stream": bool,
+    "title_from_model": bool,
 }
 _BOOLEAN = frozenset({"think", "stream"})
 """Settings that may be true/false (TOML booleans are refused everywhere else)."""
@@ -124,7 +128,10 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         kind = _FIELDS.get(key)
         if kind is None:
             raise ConfigError(f"{source}: unknown setting '{key}'")
-        if not isinstance(value, kind) or (isinstance(value, bool) and key not in _BOOLEAN):
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if not isinstance(value, kind) or (
+            isinstance(value, bool) and bool not in kinds and key not in _BOOLEAN
+        ):
             expected = kind.__name__ if isinstance(kind, type) else "value"
             raise ConfigError(f"{source}: '{key}' should be a {expected}")
         values[key] = value
@@ -358,6 +365,10 @@ theme = "textual-dark"
 
 # Default system prompt for new conversations.
 # system = "Answer briefly."
+
+# Ask the model for a short title after a conversation's first reply (in the background);
+# otherwise the title is the start of the first message.
+# title_from_model = false
 
 # Defaults for new conversations' requests.
 # keep_alive = "10m"        # how long a model stays loaded: "5m", "1h", seconds, -1, 0

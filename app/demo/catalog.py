@@ -202,10 +202,19 @@ def _prompt_text(messages: list[dict[str, Any]]) -> str:
     return ""
 
 
+def title_for(prompt: str) -> str:
+    """What a model answers when asked to name a conversation: its first words."""
+    _, _, message = prompt.partition("\n\n")
+    words = (message or prompt).split()[:5]
+    return " ".join(word.capitalize() for word in words) or "Untitled"
+
+
 def reply_text(prompt: str, turn: int) -> str:
     """The Markdown answer to a prompt."""
     short = " ".join(prompt.split())[:200]
     lowered = prompt.lower()
+    if lowered.startswith("write a short title"):
+        return title_for(prompt)
     if turn <= 1 and not any(k in lowered for k in ("code", "table", "python")):
         return INTRO.replace("{prompt}", short)
     if "code" in lowered or "python" in lowered or "function" in lowered:

@@ -26,12 +26,13 @@ from ..messages import SaveFailed
 from ..models import ChatMessage, ChatOptions, Conversation, now
 from ..ollama.errors import OllamaError
 from ..ollama.host import parse_host
-from ..store import StoreError, StoreProblem
+from ..store import StoreError
 from ..widgets.attachment_bar import AttachmentBar
 from ..widgets.deferred import Deferred
 from ..widgets.message_pane import MessagePane
 from ..widgets.prompt_input import PromptInput
 from ..widgets.status_line import StatusLine
+from .history import HistoryActions
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from ..ollama.types import ModelDetails, ModelInfo
     from ..services import Services
     from ..tools import ToolSet
-    from ..widgets.conversation_list import ConversationList
     from ..widgets.model_sidebar import ModelSidebar
     from .image_picker import PickedImages
 
@@ -74,8 +74,8 @@ _MODEL_ACTIONS = frozenset({"load_model", "unload_model", "next_host", "refresh_
 """Actions of the model and settings section that apply only in some states."""
 
 
-class MainScreen(Screen[None]):
-    """Where chatting happens."""
+class MainScreen(HistoryActions, Screen[None]):
+    """Where chatting happens (the history half is in `history.py`)."""
 
     BINDINGS = [
         Binding(
@@ -192,13 +192,21 @@ class MainScreen(Screen[None]):
             id="view.sidebar",
             tooltip="Show or hide the model sidebar (over the conversation when narrow)",
         ),
+        Binding(
+            "ctrl+f",
+            "search_messages",
+            "Search",
+            id="search.open",
+            tooltip="Search the text of every message in every conversation",
+        ),
     ]
 
     def __init__(self, services: Services, *, model: str = "") -> None:
         super().__init__()
         self.services = services
         self.conversations: dict[str, Conversation] = {}
-        """Every known conversation, by id."""
+        """The conversations opened so far, by id: the live objects (a reply may be streaming
+        into one), never replaced by a fresh load. The list itself comes from the index."""
         self.current = self._new_conversation(model or services.config.default_model)
         """The conversation on screen."""
         self.connection = "connecting"
@@ -216,6 +224,7 @@ class MainScreen(Screen[None]):
         """Side regions the user showed (True) or hid (False); None: as the width allows."""
         self._editing: tuple[str, str, str] | None = None
         """While editing an earlier message: (conversation id, message id, the input before)."""
+        self._init_history()
 
     def _new_conversation(self, model: str) -> Conversation:
         config = self.services.config
@@ -366,50 +375,7 @@ class MainScreen(Screen[None]):
 
     # -- conversations --------------------------------------------------------------------
 
-    @work(thread=True, group="load", exit_on_error=False, description="Loading conversations")
-    def load_conversations(self) -> None:
-        """Read the saved conversations (in a thread) and show them."""
-        conversations, problems = self.services.store.load_all()
-        if conversations:
-            # One of them is about to be shown: load the renderer here, not on the UI thread.
-            from ..rendering import warm_up
-
-            warm_up()
-        self.app.call_from_thread(self._conversations_loaded, conversations, problems)
-
-    async def _conversations_loaded(
-        self, conversations: list[Conversation], problems: list[StoreProblem]
-    ) -> None:
-        for conversation in conversations:
-            self.conversations.setdefault(conversation.id, conversation)
-        for problem in problems:
-            self.notify(
-                problem.message,
-                title="A conversation file was not loaded",
-                severity="warning",
-                timeout=15,
-                markup=False,
-            )
-        self._loaded = True
-        if not self.current.messages and conversations:
-            await self.open_conversation(self._ordered()[0].id)
-        else:
-            self.refresh_list()
-
-    def _ordered(self) -> list[Conversation]:
-        return sorted(
-            self.conversations.values(),
-            key=lambda c: (c.pinned, c.updated_at),
-            reverse=True,
-        )
-
-    def refresh_list(self) -> None:
-        """Redraw the conversation list (once it is mounted)."""
-        for conversation_list in self.query("ConversationList"):
-            conversation_list.set_conversations(self._ordered(), self.current.id)  # type: ignore[attr-defined]
-
-    def on_conversation_list_ready(self) -> None:
-        self.refresh_list()
+    # Loading, listing, opening and the list's actions: see HistoryActions (history.py).
 
     def on_model_sidebar_ready(self) -> None:
         self._sync_sidebar()
@@ -422,35 +388,15 @@ class MainScreen(Screen[None]):
             sidebar.set_details(self._details.get(model))  # type: ignore[attr-defined]
             self._sync_sidebar_settings(sidebar)
 
-    async def open_conversation(self, conversation_id: str) -> None:
-        """Show a conversation."""
-        conversation = self.conversations.get(conversation_id)
-        if conversation is None:
-            return
-        if self._editing is not None:
-            self._end_edit(restore=True)
-        self.current = conversation
-        await self.pane.show_conversation(conversation)
-        self._show_model(conversation.model)
-        self.refresh_list()
-        self.refresh_bindings()
-
     def action_new_conversation(self) -> None:
-        """Start a new, empty conversation with the current model."""
-        model = self.current.model or self.services.config.default_model
+        """Start a new, empty conversation from the config's defaults."""
+        model = self.services.config.default_model or self.current.model
         self.current = self._new_conversation(model)
         self.run_worker(self.pane.show_conversation(self.current), group="show")
         self._show_model(model)
         self.refresh_list()
         self.prompt.focus()
         self.refresh_bindings()
-
-    async def on_conversation_list_selected(self, event: ConversationList.Selected) -> None:
-        self._close_overlays()
-        if event.conversation_id != self.current.id:
-            await self.open_conversation(event.conversation_id)
-            await self._follow_conversation_host(self.current)
-        self.prompt.focus()
 
     def _save_soon(self, conversation: Conversation) -> None:
         if conversation.messages:
@@ -610,6 +556,7 @@ class MainScreen(Screen[None]):
         self.refresh_bindings()
         if event.conversation_id == self.current.id:
             self.fetch_loaded_context()
+        self.run_worker(self._after_reply(event.conversation_id), group="show")
         if event.conversation_id != self.current.id and not event.stopped:
             conversation = self.conversations.get(event.conversation_id)
             title = conversation.display_title if conversation else "another conversation"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 from collections.abc import Callable
+from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -18,6 +21,14 @@ class TextPromptScreen(ModalScreen[str | None]):
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="prompt.cancel", tooltip="Close without changes"),
+        Binding(
+            "tab",
+            "complete",
+            "Complete",
+            show=False,
+            id="prompt.complete",
+            tooltip="Accept the completion shown after the cursor",
+        ),
     ]
 
     def __init__(
@@ -71,3 +82,68 @@ class TextPromptScreen(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         """Close without an answer."""
         self.dismiss(None)
+
+    def action_complete(self) -> None:
+        """Accept the suggestion (Tab, as in a shell; Right arrow at the end does the same)."""
+        field = self.query_one(Input)
+        field.action_end()
+        field.action_cursor_right()
+
+
+def complete_path(value: str, base: Path | None = None) -> str | None:
+    """Complete the last part of a path as a shell would.
+
+    One match: its whole name (with `/` after a folder); several: as far as they agree,
+    or the first when they do not agree on more than was typed. `~` and paths relative
+    to `base` (default: the working directory) work; hidden files only when `.` is typed.
+
+    Returns:
+        `value` completed, or None if there is nothing to add.
+    """
+    if not value:
+        return None
+    if value == "~":
+        return "~/"
+    head, slash, prefix = value.rpartition("/")
+    folder = Path((head + slash) if slash else ".").expanduser()
+    if not folder.is_absolute():
+        folder = (base or Path.cwd()) / folder
+    try:
+        with os.scandir(folder) as entries:
+            matches = sorted(
+                (entry.name, entry.is_dir())
+                for entry in entries
+                if entry.name.startswith(prefix)
+                and (prefix.startswith(".") or not entry.name.startswith("."))
+            )
+    except OSError:
+        return None
+    if not matches:
+        return None
+    if len(matches) == 1:
+        name, is_dir = matches[0]
+        completed = name + ("/" if is_dir else "")
+    else:
+        completed = os.path.commonprefix([name for name, _ in matches])  # noqa: RUF071 - names
+        if len(completed) <= len(prefix):
+            name, is_dir = matches[0]
+            completed = name + ("/" if is_dir else "")
+    if completed == prefix:
+        return None
+    return value[: len(value) - len(prefix)] + completed
+
+
+class PathSuggester(Suggester):
+    """Suggests file and folder names while a path is typed (the folder is read in a
+    thread, so a slow disk never holds up typing)."""
+
+    def __init__(self, base: Path | None = None) -> None:
+        """
+        Args:
+            base: Where relative paths start (default: the working directory).
+        """
+        super().__init__(use_cache=False, case_sensitive=True)
+        self.base = base
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return await asyncio.to_thread(complete_path, value, self.base)

@@ -1,14 +1,23 @@
 """Saving conversations and images on disk. Nothing here imports Textual."""
 
-from .conversations import ConversationStore, Snapshot, StoreError, StoreProblem
+from .conversations import (
+    ConversationStore,
+    MergeReport,
+    Snapshot,
+    StoreError,
+    StoreProblem,
+    TrashEntry,
+)
 from .images import ImageStore, ImageStoreError, sniff_image_type
 
 __all__ = [
     "ConversationStore",
     "ImageStore",
     "ImageStoreError",
+    "MergeReport",
     "Snapshot",
     "StoreError",
     "StoreProblem",
+    "TrashEntry",
     "sniff_image_type",
 ]

@@ -275,6 +275,38 @@ def _message(table: Any, index: int) -> ChatMessage:
     return message
 
 
+def options_from_settings(settings: dict[str, Any]) -> ChatOptions:
+    """The `[settings]` table of a conversation as `ChatOptions`.
+
+    Raises:
+        CodecError: a setting has the wrong type.
+    """
+    options = _get(settings, "options", dict, {})
+    fmt: Any = _get(settings, "format", str, None)
+    schema = _json_field(settings, "format_schema")
+    if schema is not None:
+        if not isinstance(schema, dict):
+            raise CodecError("'format_schema' is not a JSON object")
+        fmt = schema
+    return ChatOptions(
+        options=dict(options),
+        format=fmt,
+        keep_alive=_get(settings, "keep_alive", (str, int, float), None),
+        think=_get(settings, "think", (bool, str), None),
+        stream=_get(settings, "stream", bool, True),
+        tools=_get(settings, "tools", bool, False),
+    )
+
+
+def message_from_document(table: dict[str, Any]) -> ChatMessage:
+    """One `[[messages]]` table (as `message_document` makes it) as a `ChatMessage`.
+
+    Raises:
+        CodecError: the table is not a valid message.
+    """
+    return _message(table, 0)
+
+
 def from_document(doc: dict[str, Any]) -> Conversation:
     """Build a conversation from parsed TOML.
 
@@ -292,22 +324,7 @@ def from_document(doc: dict[str, Any]) -> Conversation:
     conversation_id = _get(doc, "id", str, "")
     if not conversation_id:
         raise CodecError("no id")
-    settings = _get(doc, "settings", dict, {})
-    options = _get(settings, "options", dict, {})
-    fmt: Any = _get(settings, "format", str, None)
-    schema = _json_field(settings, "format_schema")
-    if schema is not None:
-        if not isinstance(schema, dict):
-            raise CodecError("'format_schema' is not a JSON object")
-        fmt = schema
-    chat_options = ChatOptions(
-        options=dict(options),
-        format=fmt,
-        keep_alive=_get(settings, "keep_alive", (str, int, float), None),
-        think=_get(settings, "think", (bool, str), None),
-        stream=_get(settings, "stream", bool, True),
-        tools=_get(settings, "tools", bool, False),
-    )
+    chat_options = options_from_settings(_get(doc, "settings", dict, {}))
     raw_messages = _get(doc, "messages", list, [])
     conversation = Conversation(
         id=conversation_id,

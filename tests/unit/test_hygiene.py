@@ -7,6 +7,10 @@ CORE = [
     "app.ollama",
     "app.ollama.client",
     "app.store",
+    "app.store.index",
+    "app.store.merge",
+    "app.transfer",
+    "app.titles",
     "app.chat",
     "app.models",
     "app.config",
@@ -26,12 +30,12 @@ def test_core_does_not_import_textual():
     assert out.stdout.strip() == ""
 
 
-def test_startup_path_does_not_import_httpx_or_markdown():
+def test_startup_path_does_not_import_httpx_markdown_or_sqlite():
     code = (
         "import sys\n"
         "import app.app, app.__main__\n"
-        "print(','.join(m for m in ('httpx', 'markdown_it', 'textual.widgets._markdown')"
-        " if m in sys.modules))"
+        "print(','.join(m for m in ('httpx', 'markdown_it', 'textual.widgets._markdown',"
+        " 'sqlite3', 'app.store.index') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
