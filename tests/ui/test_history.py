@@ -7,7 +7,6 @@ import os
 import tomllib
 from datetime import UTC, datetime, timedelta
 
-
 from app.config import Config
 from app.models import ChatMessage, ChatOptions, Conversation
 from app.store import ConversationStore
