@@ -791,6 +791,61 @@ class MainScreen(HistoryActions, Screen[None]):
                 partial(self._on_last, "assistant", "toggle_thinking"),
             ),
             (
+                "Search all conversations",
+                "Full-text search of every message (Ctrl+F)",
+                self.action_search_messages,
+            ),
+            (
+                "Filter the conversation list",
+                "Type to filter by title (/ in the list)",
+                self._filter_list,
+            ),
+            (
+                "Rename the conversation",
+                "Give it a title of your own (r in the list)",
+                self.action_rename_conversation,
+            ),
+            (
+                "Pin or unpin the conversation",
+                "Keep it at the top of the list (p in the list)",
+                self.action_pin_conversation,
+            ),
+            (
+                "Duplicate the conversation",
+                "An independent copy (c in the list)",
+                self.action_duplicate_conversation,
+            ),
+            (
+                "Delete the conversation",
+                "Asks first; it goes to the trash (d in the list)",
+                self.action_delete_conversation,
+            ),
+            (
+                "Restore the last deleted conversation",
+                "Undo a delete (u in the list)",
+                self.action_restore_conversation,
+            ),
+            (
+                "Show the trash",
+                "Deleted conversations; Enter restores one (t in the list)",
+                self.action_toggle_trash,
+            ),
+            (
+                "Export to Markdown",
+                "Write the conversation as Markdown (e in the list)",
+                self.action_export_markdown,
+            ),
+            (
+                "Export to JSON",
+                "The exact /api/chat request, to replay (E in the list)",
+                self.action_export_json,
+            ),
+            (
+                "Import from JSON",
+                "An /api/chat request as a new conversation (i in the list)",
+                self.action_import_conversation,
+            ),
+            (
                 "Attach images",
                 "Pick image files to send with the message (Ctrl+O)",
                 self.action_attach_images,
@@ -875,6 +930,12 @@ class MainScreen(HistoryActions, Screen[None]):
             )
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
+
+    def _filter_list(self) -> None:
+        """Show the list and put the keys in its filter box."""
+        self.action_focus_region("list")
+        for found in self.query("ConversationList"):
+            found.action_focus_filter()  # type: ignore[attr-defined]
 
     async def _on_last(self, role: str, action: str) -> None:
         """Run a message action of the pane on the last message of a role."""
