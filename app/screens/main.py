@@ -126,6 +126,7 @@ class MainScreen(HistoryActions, Screen[None]):
             "ctrl+g",
             "toggle_tools",
             "Tools",
+            show=False,
             id="tools.toggle",
             tooltip="Turn tool calling on or off for this conversation",
         ),

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.config import Config
 from app.models import ChatMessage, Conversation, ReplyStats
 from app.store import ConversationStore
 from tests.conftest import wait_until
@@ -135,3 +136,23 @@ def test_finished_reply_with_thinking_code_and_table(snap_compare, make_app, dat
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+def test_main_screen_sizes_and_themes(snap_compare, make_app, data_dir, theme, size):
+    """The main screen with a conversation open. At 80x24 the side regions are folded away
+    and the conversation uses the whole width; at 160x48 the list and the sidebar are
+    beside it. In the light theme every colour comes from the theme (nothing stays dark)."""
+    saved_conversation(data_dir)
+    app = make_app(demo=True, config=Config(theme=theme))
+
+    async def run_before(pilot) -> None:
+        await wait_until(pilot, lambda: app.screen.connection == "connected")
+        await wait_until(pilot, lambda: len(app.screen.current.messages) == 2)
+        await wait_until(pilot, lambda: app.screen.query("Footer"))
+        await wait_until(pilot, lambda: "llama3.2:latest" in app.screen._details)
+        app.screen.prompt.cursor_blink = False
+        await pilot.pause(0.3)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
