@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
+from .assets import STYLES
 from .screens.main import MainScreen
 from .services import Services
 
@@ -19,17 +19,6 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from .demo import ThreadedDemoServer
-
-
-def _styles_dir() -> Path:
-    # Installed from a wheel, the stylesheets travel inside the package; in a source
-    # checkout (or an editable install) they sit beside it, at the top of the repository.
-    here = Path(__file__).resolve().parent
-    packaged = here / "styles"
-    return packaged if packaged.is_dir() else here.parent / "styles"
-
-
-STYLES = _styles_dir()
 
 
 class OlladeckApp(App[None]):
@@ -44,7 +33,6 @@ class OlladeckApp(App[None]):
         STYLES / "prompt.tcss",
         STYLES / "dialogs.tcss",
         STYLES / "attachments.tcss",
-        STYLES / "settings.tcss",
         STYLES / "history.tcss",
     ]
     BINDINGS = [

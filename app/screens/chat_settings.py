@@ -34,6 +34,7 @@ from textual.widgets import (
 )
 from textual.widgets.option_list import Option
 
+from ..assets import STYLES
 from ..chat import sanitize
 from ..models import ChatOptions, Conversation
 from ..options import (
@@ -91,6 +92,9 @@ class KeepAliveValidator(Validator):
 
 class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
     """Edit a conversation's options, request settings, format and system prompt."""
+
+    # Loaded when the screen is first shown, not at start-up.
+    CSS_PATH = [STYLES / "settings.tcss"]
 
     BINDINGS = [
         Binding(

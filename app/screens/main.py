@@ -246,6 +246,8 @@ class MainScreen(HistoryActions, Screen[None]):
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Classes for the width first, so the styles are worked out once, not twice.
+        self._fit(self.app.size.width)
         yield StatusLine(id="status")
         with Horizontal(id="main"):
             # The side regions are mounted just after the first frame: the conversation

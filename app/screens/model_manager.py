@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
+from ..assets import STYLES
 from ..chat import sanitize
 from ..ollama.errors import OllamaError
 from ..widgets.attachment_bar import human_size
@@ -39,6 +40,9 @@ def literal(text: str) -> Text:
 
 class ModelManagerScreen(ModalScreen[str | None]):
     """Manage the server's models. Dismisses with a model to use, or None."""
+
+    # Loaded when the screen is first shown, not at start-up.
+    CSS_PATH = [STYLES / "settings.tcss"]
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="models.close", tooltip="Close"),

@@ -9,11 +9,15 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static, TextArea
 
+from ..assets import STYLES
 from ..chat import sanitize
 
 
 class TextViewerScreen(ModalScreen[None]):
     """Shows text literally, read-only; `c` copies all of it to the clipboard."""
+
+    # Loaded when the screen is first shown, not at start-up.
+    CSS_PATH = [STYLES / "settings.tcss"]
 
     BINDINGS = [
         Binding("escape", "close", "Close", id="viewer.close", tooltip="Close the viewer"),

@@ -416,10 +416,14 @@ class MessagePane(Widget, can_focus=True):
         return start, start + size
 
     def render_line(self, y: int) -> Strip:
-        from ..rendering import gutter
-
         width = self._width or self._content_width()
         base = self._base_style or self.rich_style
+        if not self._items:
+            # Nothing to draw (a new conversation): the renderer, which imports Rich's
+            # Markdown, is not needed for the first frame.
+            return Strip.blank(width + 1, base)
+        from ..rendering import gutter
+
         renderer = self.renderer
         thumb = self._thumb
         bar = renderer.scrollbar(thumb is not None and thumb[0] <= y < thumb[1], thumb is None)
@@ -455,13 +459,16 @@ class MessagePane(Widget, can_focus=True):
 
     def _sync_items(self) -> None:
         """Match the items to the conversation's messages (reusing laid-out ones)."""
-        from ..rendering import MessageItem, ViewState
-
         conversation = self.conversation
-        if conversation is None:
+        if conversation is None or not conversation.messages:
+            # (Not importing the renderer for an empty conversation keeps it off the
+            # first frame.)
             self._items = []
             self._item_cache = {}
+            self.selected = None
             return
+        from ..rendering import MessageItem, ViewState
+
         buffer = self._streams.get(conversation.id)
         cache: dict[str, MessageItem] = {}
         items = []
