@@ -72,7 +72,7 @@ class Config:
     """Stream replies as they are written (false: the whole reply arrives at once)."""
     keymap: dict[str, str] = field(default_factory=dict)
     """Key overrides: binding id to keys, e.g. `"chat.send" = "ctrl+s"`."""
-    render_fps: int = 10
+    render_fps: int = 8
     """How often a streaming reply is redrawn, per second (lower it on a slow link)."""
     tools: ToolsConfig = field(default_factory=lambda: ToolsConfig())
     """Tool calling: the folders the file tools may read, your own tools (`[tools]`)."""
@@ -139,7 +139,7 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         for name, value in values.get(table, {}).items():
             if not isinstance(value, str):
                 raise ConfigError(f"{source}: [{table}] '{name}' should be a string")
-    fps = values.get("render_fps", 10)
+    fps = values.get("render_fps", 8)
     if not 1 <= fps <= 120:
         raise ConfigError(f"{source}: 'render_fps' should be between 1 and 120")
     if "tools" in values:
@@ -377,7 +377,7 @@ theme = "textual-dark"
 # stream = true
 
 # Redraws per second while a reply streams (lower it on a slow link).
-# render_fps = 10
+# render_fps = 8
 
 # Where conversations are saved (unset: the platform's data directory).
 # data_dir = "~/notes/olladeck"

@@ -61,8 +61,11 @@ async def image_picker(app: OlladeckApp, pilot) -> None:
     pictures.mkdir(parents=True, exist_ok=True)
     from PIL import Image
 
-    for name, colour in (("sunset.png", (230, 120, 40)), ("forest.jpg", (40, 140, 60)),
-                         ("sea.webp", (30, 90, 200))):
+    for name, colour in (
+        ("sunset.png", (230, 120, 40)),
+        ("forest.jpg", (40, 140, 60)),
+        ("sea.webp", (30, 90, 200)),
+    ):
         Image.new("RGB", (320, 200), colour).save(pictures / name)
     from app.screens.image_picker import ImagePickerScreen
 

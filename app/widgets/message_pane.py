@@ -369,10 +369,23 @@ class MessagePane(Widget, can_focus=True):
             self._recompute_offsets()
             if shift and not self._follow:
                 self._top = min(self._max_top, self._top + shift)
-        self._top = min(self._top, self._max_top)
+        if not (self._follow and self._streaming_here()):
+            self._top = min(self._top, self._max_top)
+
+    def _streaming_here(self) -> bool:
+        conversation = self.conversation
+        return conversation is not None and self.is_streaming(conversation.id)
 
     def _scroll_to_end(self) -> None:
-        self._top = self._max_top
+        """Show the end. While a reply streams, the view jumps a third of a screen at a
+        time, leaving room below that new lines fill: most frames then repaint a line or
+        two rather than the whole view (less work, and far fewer bytes over SSH)."""
+        if not self._streaming_here():
+            self._top = self._max_top
+            return
+        view = self._view_height
+        if self._total > self._top + view or self._top > self._total:
+            self._top = max(0, self._total - view + view // 3)
 
     def scroll_lines(self, lines: int) -> None:
         """Scroll by some lines (the user scrolling): following stops above the end."""
@@ -412,7 +425,7 @@ class MessagePane(Widget, can_focus=True):
         if total <= view:
             return None
         size = max(1, view * view // total)
-        start = (view - size) * self._top // max(1, total - view)
+        start = min(view - size, (view - size) * self._top // max(1, total - view))
         return start, start + size
 
     def render_line(self, y: int) -> Strip:

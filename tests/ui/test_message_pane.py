@@ -347,7 +347,9 @@ async def test_following_stops_when_scrolled_up_and_resumes_at_the_end(make_app,
         await pilot.press(*"go", "enter")
         the_pane = pane(app)
         await wait_until(pilot, lambda: the_pane._total > 60)
-        assert the_pane._follow and the_pane._top == the_pane._max_top
+        # Following: the end is on screen (the view jumps a third of a screen at a time).
+        view = the_pane._view_height
+        assert the_pane._follow and the_pane._top <= the_pane._total <= the_pane._top + view
         the_pane.focus()
         await pilot.press("pageup")
         top = the_pane._top

@@ -48,6 +48,9 @@ def test_sidebar_with_hosts_badges_and_settings(snap_compare, make_app, data_dir
 
     async def run_before(pilot) -> None:
         await wait_until(pilot, lambda: app.screen.connection == "connected")
+        await wait_until(
+            pilot, lambda: app.screen.query("Footer") and app.screen.query("ModelSidebar")
+        )
         await wait_until(pilot, lambda: app.screen.current.model == "qwen3:8b")
         await wait_until(pilot, lambda: "qwen3:8b" in app.screen._details)
         await wait_until(pilot, lambda: app.screen.query("#settings-summary"))
@@ -66,6 +69,9 @@ def test_settings_screen_at_80_columns(snap_compare, make_app, data_dir):
 
     async def run_before(pilot) -> None:
         await wait_until(pilot, lambda: app.screen.connection == "connected")
+        await wait_until(
+            pilot, lambda: app.screen.query("Footer") and app.screen.query("ModelSidebar")
+        )
         await wait_until(pilot, lambda: "qwen3:8b" in app.screen._details)
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: app.screen.query("#option-top_k"))

@@ -73,6 +73,9 @@ def test_main_screen_with_a_conversation(snap_compare, make_app, data_dir, width
 
     async def run_before(pilot) -> None:
         await wait_until(pilot, lambda: app.screen.connection == "connected")
+        await wait_until(
+            pilot, lambda: app.screen.query("Footer") and app.screen.query("ModelSidebar")
+        )
         await wait_until(pilot, lambda: len(app.screen.current.messages) == 2)
         await wait_until(pilot, lambda: "llama3.2:latest" in app.screen._details)
         app.screen.prompt.cursor_blink = False
@@ -149,8 +152,10 @@ def test_main_screen_sizes_and_themes(snap_compare, make_app, data_dir, theme, s
 
     async def run_before(pilot) -> None:
         await wait_until(pilot, lambda: app.screen.connection == "connected")
+        await wait_until(
+            pilot, lambda: app.screen.query("Footer") and app.screen.query("ModelSidebar")
+        )
         await wait_until(pilot, lambda: len(app.screen.current.messages) == 2)
-        await wait_until(pilot, lambda: app.screen.query("Footer"))
         await wait_until(pilot, lambda: "llama3.2:latest" in app.screen._details)
         app.screen.prompt.cursor_blink = False
         await pilot.pause(0.3)
