@@ -33,6 +33,8 @@ ROOT = HERE.parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.bench.startup import first_paint  # noqa: E402
+
 MARKER_TITLE = "Benchmark conversation {n}"
 RARE_WORD = "zanzibarite"
 """Appears in exactly one message of the corpus."""
@@ -112,45 +114,6 @@ def build_index(data_dir: Path) -> float:
     seconds = time.perf_counter() - started
     store.close()
     return seconds
-
-
-def first_paint(
-    argv: list[str], marker: bytes, env: dict[str, str], size: tuple[int, int]
-) -> float:
-    """Seconds from exec to the marker on the terminal (as in `startup.py`; the size is set
-    in the child before exec, so the app never starts at the default 80x24)."""
-    import fcntl
-    import pty
-    import select
-    import signal
-    import struct
-    import termios
-
-    winsize = struct.pack("HHHH", size[1], size[0], 0, 0)
-    started = time.perf_counter()
-    pid, fd = pty.fork()
-    if pid == 0:  # child
-        fcntl.ioctl(0, termios.TIOCSWINSZ, winsize)
-        # execve with `env` alone: a library may have put LINES/COLUMNS into the C
-        # environment (pytest's process has them), which os.environ does not know about.
-        os.execve(argv[0], argv, env)
-    seen = b""
-    deadline = time.monotonic() + 30
-    try:
-        while marker not in seen:
-            ready, _, _ = select.select([fd], [], [], 1)
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{argv} did not paint {marker!r} in 30 s")
-            if ready:
-                try:
-                    seen = seen[-256:] + os.read(fd, 65536)
-                except OSError:
-                    raise RuntimeError(f"{argv} exited before painting") from None
-        return time.perf_counter() - started
-    finally:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-        os.close(fd)
 
 
 def measure_launch(home: Path, newest: int, runs: int, *, first: bool) -> list[float]:

@@ -55,7 +55,7 @@ def build(messages: int) -> Conversation:
 
 
 def launch_time(home: Path, marker: bytes) -> float:
-    from startup import first_paint
+    from tests.bench.startup import first_paint
 
     env = {
         "PATH": os.environ.get("PATH", ""),

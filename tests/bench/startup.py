@@ -33,9 +33,9 @@ def first_paint(
     started = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # child
-        os.environ.clear()
-        os.environ.update(env)
-        os.execv(argv[0], argv)
+        # execve with exactly this environment: LINES/COLUMNS that a parent library put in
+        # the C environment (os.environ does not see them) would override the pty's size.
+        os.execve(argv[0], argv, env)
     import fcntl
     import struct
     import termios
@@ -44,9 +44,9 @@ def first_paint(
     seen = b""
     try:
         while marker not in seen:
-            ready, _, _ = select.select([fd], [], [], 20)
+            ready, _, _ = select.select([fd], [], [], 30)
             if not ready:
-                raise TimeoutError(f"{argv} did not paint {marker!r} in 20 s")
+                raise TimeoutError(f"{argv} did not paint {marker!r} in 30 s")
             try:
                 seen = seen[-64:] + os.read(fd, 65536)
             except OSError:
