@@ -14,13 +14,13 @@ import itertools
 import json
 import math
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from markdown_it import MarkdownIt
 from rich.console import Console
-from rich.markdown import Markdown
+from rich.markdown import CodeBlock, Markdown
 from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
@@ -114,8 +114,19 @@ def fence_info(block: str) -> tuple[str, str] | None:
     return None
 
 
+def count_code_blocks(block: str) -> int:
+    """How many code blocks (fenced or indented, at any depth) a Markdown block holds."""
+    if "```" not in block and "~~~" not in block and "    " not in block and "\t" not in block:
+        return 0
+    return sum(token.type in ("fence", "code_block") for token in _BLOCK_PARSER.parse(block))
+
+
 def code_blocks(markdown: str) -> list[tuple[str, str]]:
-    """Every fenced code block of a message, in order: `(language, code)`."""
+    """Every code block of a message, in order: `(language, code)`.
+
+    Fenced and indented blocks, at any depth (a block inside a list item counts): the same
+    order the labels on screen are numbered in, so the key `n` copies block `n`.
+    """
     out = []
     for token in _parser().parse(markdown):
         if token.type == "fence":
@@ -235,9 +246,14 @@ class Renderer:
             strips.pop()
         return strips
 
-    def markdown(self, block: str, width: int) -> list[Strip]:
-        """One Markdown block (links shown, not followed; raw HTML shown as text)."""
-        markdown = Markdown("", code_theme=self.palette.code_theme, hyperlinks=False)
+    def markdown(self, block: str, width: int, first_code: int = 1) -> list[Strip]:
+        """One Markdown block (links shown, not followed; raw HTML shown as text).
+
+        Code blocks inside it (in a list item, say) are labelled from `first_code` on.
+        """
+        markdown = _NumberedMarkdown("", code_theme=self.palette.code_theme, hyperlinks=False)
+        markdown.next_code = first_code
+        markdown.label_style = self.palette.style("muted")
         markdown.markup = block
         markdown.parsed = self._parser.parse(block)
         return self._lines(markdown, width)
@@ -278,6 +294,38 @@ class Renderer:
     def line(self, *parts: tuple[str, Style]) -> Strip:
         """One line from styled pieces (not wrapped)."""
         return Strip([Segment(text, style) for text, style in parts if text])
+
+
+class _NumberedCode(CodeBlock):
+    """A code block inside a Markdown block, with the number that copies it."""
+
+    number = 0
+    label_style = Style()
+
+    @classmethod
+    def create(cls, markdown: Markdown, token: Any) -> CodeBlock:
+        block = super().create(markdown, token)
+        assert isinstance(markdown, _NumberedMarkdown) and isinstance(block, _NumberedCode)
+        block.number = markdown.next_code
+        block.label_style = markdown.label_style
+        markdown.next_code += 1
+        return block
+
+    def __rich_console__(self, console: Console, options: Any) -> Any:
+        label = Text.assemble(
+            (f" {self.number} ", Style(reverse=True, bold=True)),
+            (f" {self.lexer_name if self.lexer_name != 'text' else 'code'}", self.label_style),
+        )
+        yield label
+        yield from super().__rich_console__(console, options)
+
+
+class _NumberedMarkdown(Markdown):
+    """Rich's Markdown, numbering the code blocks it draws."""
+
+    elements = {**Markdown.elements, "fence": _NumberedCode, "code_block": _NumberedCode}
+    next_code = 1
+    label_style = Style()
 
 
 class _NullFile:
@@ -362,11 +410,15 @@ class Part:
 class MarkdownPart(Part):
     """One top-level Markdown block (a code block gets a numbered label)."""
 
-    def __init__(self, block: str, code_number: int | None, gap: bool = False) -> None:
+    def __init__(
+        self, block: str, code_number: int | None, gap: bool = False, first_code: int = 1
+    ) -> None:
         super().__init__()
         self.block = block
         self.code_number = code_number
         self.gap = gap
+        self.first_code = first_code
+        """The number of the first code block nested in it (in a list item, say)."""
         """A blank line before it (every block but the first)."""
 
     def estimate(self, width: int) -> int:
@@ -377,7 +429,8 @@ class MarkdownPart(Part):
         gap = [Strip.blank(0)] if self.gap else []
         fence = fence_info(self.block) if self.code_number else None
         if fence is None:
-            return gap + (renderer.markdown(self.block, width) or [Strip.blank(0)])
+            markdown = renderer.markdown(self.block, width, self.first_code)
+            return gap + (markdown or [Strip.blank(0)])
         language, code = fence
         label = renderer.line(
             (f" {self.code_number} ", Style(reverse=True, bold=True)),
@@ -506,7 +559,8 @@ class ViewState:
     """The attached images, once read back from the store (None: not yet)."""
     spinner: int = 0
     """Frame of the waiting indicator."""
-    code_numbers: list[int] = field(default_factory=list)
+    last: bool = False
+    """The last message of the conversation (Ctrl+R retries only that one)."""
 
 
 class MessageItem:
@@ -540,11 +594,11 @@ class MessageItem:
         return self._blocks
 
     def _add_block_part(self, block: str) -> MarkdownPart:
-        number = None
-        if fence_info(block) is not None:
-            self._code_count += 1
-            number = self._code_count
-        part = MarkdownPart(block, number, gap=bool(self._block_parts))
+        # Numbered as `code_blocks` counts: every code block, nested ones too.
+        first = self._code_count + 1
+        number = first if fence_info(block) is not None else None
+        self._code_count += count_code_blocks(block)
+        part = MarkdownPart(block, number, gap=bool(self._block_parts), first_code=first)
         self._block_parts.append(part)
         return part
 
@@ -731,7 +785,8 @@ class MessageItem:
                 label = f"▣ {count} image{'s' if count != 1 else ''} attached"
                 parts.append(self._keep(("images", count), lambda: TextPart(label, "muted")))
         if message.state == "error" and message.error:
-            text = f"⚠ {sanitize(message.error)}\nPress Ctrl+R to retry."
+            retry = "Ctrl+R" if self.state.last else "r with this reply selected"
+            text = f"⚠ {sanitize(message.error)}\nPress {retry} to retry."
             parts.append(self._keep(("error", text), lambda: TextPart(text, "error")))
         if message.role == "assistant" and not state.streaming:
             facts = stats_text(message.stats, message.state)
@@ -745,10 +800,10 @@ class MessageItem:
         """The block still streaming: drawn each frame (a long code block in pieces)."""
         fence = fence_info(block)
         gap = bool(self._block_parts)
-        if fence is None:
-            return [MarkdownPart(block, None, gap)]
-        language, code = fence
         number = self._code_count + 1
+        if fence is None:
+            return [MarkdownPart(block, None, gap, first_code=number)]
+        language, code = fence
         lines = code.split("\n")
         if len(lines) <= BIG_FENCE_LINES:
             return [MarkdownPart(block, number, gap)]

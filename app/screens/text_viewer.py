@@ -61,5 +61,8 @@ class TextViewerScreen(ModalScreen[None]):
 
     def action_copy_text(self) -> None:
         """Copy the whole text (as the server sent it) to the clipboard."""
+        if not self.text:
+            self.notify("Nothing to copy: the text is empty.", severity="warning")
+            return
         self.app.copy_to_clipboard(self.text)
-        self.notify("Copied to the clipboard.")
+        self.notify(f"Copied {len(self.text):,} characters.")

@@ -84,10 +84,23 @@ class MessagePane(Widget, can_focus=True):
     """Shows one conversation and streams replies into it."""
 
     BINDINGS = [
+        # The footer is narrow at 80 columns: moving is in the help screen, the rest is short.
         Binding(
-            "up,k", "select(-1)", "Prev", id="pane.previous", tooltip="Select the previous message"
+            "up,k",
+            "select(-1)",
+            "Previous",
+            show=False,
+            id="pane.previous",
+            tooltip="Select the previous message",
         ),
-        Binding("down,j", "select(1)", "Next", id="pane.next", tooltip="Select the next message"),
+        Binding(
+            "down,j",
+            "select(1)",
+            "Next",
+            show=False,
+            id="pane.next",
+            tooltip="Select the next message",
+        ),
         Binding(
             "g,home",
             "select_edge(0)",
@@ -114,7 +127,7 @@ class MessagePane(Widget, can_focus=True):
         Binding(
             "1",
             "copy_code(1)",
-            "Copy code",
+            "Code",
             key_display="1-9",
             id="pane.copy_code",
             tooltip="Copy code block 1-9 of the selected message",
@@ -133,7 +146,7 @@ class MessagePane(Widget, can_focus=True):
         Binding(
             "v",
             "select_text",
-            "Select text",
+            "Select",
             id="pane.select_text",
             tooltip="Select part of the message with the keyboard, then copy it",
         ),
@@ -147,7 +160,7 @@ class MessagePane(Widget, can_focus=True):
         Binding(
             "r",
             "regenerate",
-            "Regenerate",
+            "Regen",
             id="pane.regenerate",
             tooltip="Ask for this reply again (the old one is kept as a variant)",
         ),
@@ -180,14 +193,16 @@ class MessagePane(Widget, can_focus=True):
         Binding(
             "left_square_bracket",
             "variant(-1)",
-            "‹ Variant",
+            "Versions",
+            key_display="[ ]",
             id="pane.variant_previous",
             tooltip="Show the previous version of this message",
         ),
         Binding(
             "right_square_bracket",
             "variant(1)",
-            "Variant ›",
+            "Next version",
+            show=False,
             id="pane.variant_next",
             tooltip="Show the next version of this message",
         ),
@@ -496,8 +511,10 @@ class MessagePane(Widget, can_focus=True):
             stats = message.stats
             item.state.json_format = bool(stats and stats.structured)
             variant = variant_position(message)
-            if variant != item.state.variant:
+            last = message is conversation.messages[-1]
+            if variant != item.state.variant or last != item.state.last:
                 item.state.variant = variant
+                item.state.last = last
                 item.invalidate()
             if message.images and item.state.images is None:
                 self._describe_images(message)
@@ -558,6 +575,7 @@ class MessagePane(Widget, can_focus=True):
     async def add_message(self, message: ChatMessage) -> None:
         """A message was appended to the conversation on screen."""
         self._follow = True
+        self.selected = None  # an action key must not act on a message from before
         self.refresh_conversation()
 
     def select_last(self, role: str) -> bool:
@@ -703,6 +721,7 @@ class MessagePane(Widget, can_focus=True):
         self._streams[conversation.id] = buffer
         if conversation is self.conversation:
             self._follow = True
+            self.selected = None
             self.refresh_conversation()
             self._resume_frames()
         return buffer
@@ -1052,10 +1071,13 @@ class MessagePane(Widget, can_focus=True):
         if action in ("copy_code",):
             from ..rendering import fence_info
 
+            content = message.content
             return (
-                "```" in message.content
-                or "~~~" in message.content
-                or (fence_info(message.content) is not None)
+                "```" in content
+                or "~~~" in content
+                or "\n    " in content
+                or "\n\t" in content
+                or (fence_info(content) is not None)
             )
         return True
 

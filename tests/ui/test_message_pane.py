@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from datetime import UTC, datetime
 
@@ -98,6 +99,29 @@ async def test_thinking_field_is_folded_once_the_answer_starts(make_app, demo_se
         assert "thinking" not in history[1] and "The user wrote" not in history[1]["content"]
         saved = tomllib.loads(next((data_dir / "conversations").glob("*.toml")).read_text())
         assert saved["messages"][1]["thinking"].startswith("The user wrote")
+
+
+async def test_while_streaming_reasoning_shows_then_folds_and_markdown_is_drawn(
+    make_app, demo_server
+):
+    demo_server.token_rate = 40
+    app = make_app(model="deepseek-r1:8b")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await connected(pilot)
+        app.screen.current.chat_options.think = True
+        app.screen.prompt.focus()
+        await pilot.press(*"hi", "enter")
+        # While the model only reasons, its reasoning is shown as it arrives.
+        await wait_until(pilot, lambda: "Thinking" in words(app) and "The user wrote" in words(app))
+        assert "Welcome" not in words(app)
+        # Once the answer starts, the reasoning folds away and the heading is drawn as one.
+        await wait_until(pilot, lambda: "Welcome to the olladeck demo" in words(app), timeout=10)
+        assert pane(app).is_streaming(app.screen.current.id)
+        text = words(app)
+        assert "## Welcome" not in text and "**simulated" not in text
+        assert "(t unfolds)" in text and "The user wrote" not in text
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: complete(app))
 
 
 async def test_think_tags_in_content_become_thinking(make_app, demo_server):
@@ -231,6 +255,77 @@ async def test_copy_message_code_block_and_selection(make_app, demo_server):
         await pilot.pause(0.1)
         assert app.clipboard == "Here is a small, complete example."
         assert not isinstance(app.screen, SelectTextScreen)
+
+
+async def test_code_block_numbers_on_screen_are_the_keys_that_copy_them(make_app, data_dir):
+    content = (
+        "Steps:\n\n1. Install it:\n\n   ```bash\n   pip install foo\n   ```\n\n"
+        "2. Then run:\n\n```python\nprint('hi')\n```\n\n    indented = True\n"
+    )
+    messages = [
+        ChatMessage(role="user", content="how?", created_at=WHEN),
+        ChatMessage(role="assistant", content=content, created_at=WHEN),
+    ]
+    save(data_dir, Conversation(id="code", model="llama3.2:latest", messages=messages))
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: app.screen.current.id == "code")
+        pane(app).focus()
+        await pilot.pause(0.1)
+        labels = re.findall(r" (\d) +(bash|python|code) *│", screen_text(app))
+        assert labels == [("1", "bash"), ("2", "python"), ("3", "code")]
+        for key, code in (("1", "pip install foo"), ("2", "print('hi')"), ("3", "indented = True")):
+            await pilot.press(key)
+            assert app.clipboard == code
+
+
+async def test_keys_act_on_the_newest_message_after_a_new_exchange(make_app, demo_server):
+    app = make_app(model="llama3.2:latest")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await connected(pilot)
+        await ask(pilot, "one")
+        first = app.screen.current.messages[1]
+        pane(app).focus()
+        await pilot.press("g", "j")  # select the first reply
+        assert pane(app).selected_message is first
+        await ask(pilot, "two")  # back in the input, another exchange
+        pane(app).focus()
+        await pilot.pause(0.1)
+        assert pane(app).selected_message is app.screen.current.messages[-1]
+        await pilot.press("r")
+        await wait_until(pilot, lambda: complete(app))
+        messages = app.screen.current.messages
+        # The newest reply was asked again; the first exchange is untouched.
+        assert messages[1] is first and not first.alternatives
+        assert [m.content for m in messages[:3]] == ["one", first.content, "two"]
+        assert messages[3].alternatives
+
+
+async def test_the_footer_lists_the_message_keys_at_80_columns(make_app, data_dir):
+    older = ChatMessage(role="assistant", content="An older answer.", created_at=WHEN)
+    reply = ChatMessage(
+        role="assistant",
+        content="Use this:\n\n```python\nprint(1)\n```\n",
+        thinking="They want code.",
+        created_at=WHEN,
+    )
+    reply.alternatives = [[older]]
+    messages = [ChatMessage(role="user", content="code please", created_at=WHEN), reply]
+    save(data_dir, Conversation(id="keys", model="llama3.2:latest", messages=messages))
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.screen.current.id == "keys")
+        await wait_until(pilot, lambda: app.screen.query("Footer"))
+        pane(app).focus()
+        await pilot.pause(0.2)
+        footer = screen_text(app).splitlines()[-1]
+        for shown in ("c Copy", "1-9 Code", "v Select", "r Regen", "d Delete", "t Thinking"):
+            assert shown in footer, (shown, footer)
+        assert "[ ] Versions" in footer and footer.rstrip().endswith("palette")
+        await pilot.press("k")  # the user's message: Edit instead of Regen
+        await pilot.pause(0.1)
+        footer = screen_text(app).splitlines()[-1]
+        assert "e Edit" in footer and "Regen" not in footer
 
 
 async def test_facts_line_and_length_cut_off(make_app, demo_server):
