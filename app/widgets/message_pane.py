@@ -50,7 +50,7 @@ from ..chat import (
 from ..messages import SaveFailed
 from ..models import ChatMessage, Conversation, ToolCall, now
 from ..ollama.errors import OllamaError
-from ..store import Snapshot, StoreError
+from ..store import ImageStoreError, Snapshot, StoreError
 
 if TYPE_CHECKING:
     from ..config import UserToolConfig
@@ -61,8 +61,15 @@ if TYPE_CHECKING:
 
 def error_text(exc: BaseException) -> str:
     """One or two plain sentences: what went wrong and, if known, how to fix it."""
-    if not isinstance(exc, OllamaError):
+    if isinstance(exc, ImageStoreError):
+        return (
+            f"Could not resend the history: {exc}. Delete the message with that image "
+            "(select it, d) to go on."
+        )
+    if isinstance(exc, (StoreError, OSError)):
         return str(exc)
+    if not isinstance(exc, OllamaError):
+        return f"Something went wrong: {type(exc).__name__}: {exc}"
     message = exc.message.rstrip()
     if exc.hint:
         if message[-1:] not in ".!?":
@@ -811,7 +818,7 @@ class MessagePane(Widget, can_focus=True):
             stats = buffer.message.stats
             self.post_message(self.ReplyFinished(conversation.id, stats, stopped=True))
             raise
-        except (OllamaError, StoreError, OSError) as exc:
+        except Exception as exc:  # whatever it is, the reply ends and says why
             self._running_tools.discard(conversation.id)
             text = error_text(exc)
             if not buffer.done:

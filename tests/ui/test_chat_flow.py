@@ -88,10 +88,7 @@ async def test_escape_stops_and_keeps_the_partial_reply(make_app, demo_server, d
         await send(pilot, "hello")
         await wait_until(
             pilot,
-            lambda: (
-                len(app.screen.current.messages) == 2
-                and "olladeck demo" in screen_text(app)
-            ),
+            lambda: len(app.screen.current.messages) == 2 and "olladeck demo" in screen_text(app),
         )
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen.current.messages[-1].state == "stopped")

@@ -399,3 +399,26 @@ async def test_the_palette_opens_the_picker(make_app, pics, monkeypatch):
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ImagePickerScreen))
         assert app.screen.folder == pics
+
+
+async def test_an_image_missing_from_the_store_ends_the_reply_with_a_reason(
+    make_app, demo_server, tmp_path, data_dir
+):
+    original = tmp_path / "gone.png"
+    make_png(original)
+    app = make_app(model=VISION)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await connected(pilot, app)
+        main_bar(app).add_paths([original])
+        await wait_until(pilot, lambda: ready(app))
+        await send_and_wait(pilot, app, "first")
+        for stored in (data_dir / "images").iterdir():
+            stored.unlink()
+        await pilot.press(*"second", "enter")
+        await wait_until(pilot, lambda: app.screen.current.messages[-1].state == "error")
+        reply = app.screen.current.messages[-1]
+        assert "missing from the store" in reply.error
+        assert not app.screen.pane.is_streaming(app.screen.current.id)
+        assert "Could not resend the history" in screen_text(app)
+        # The user's message is kept.
+        assert app.screen.current.messages[-2].content == "second"
