@@ -69,7 +69,8 @@ class OlladeckApp(App[None]):
         self._notices = notices or []
         self.demo_server = demo_server
         if services.config.keymap:
-            # Keys from [keymap] in config.toml: binding id -> keys (e.g. "chat.send").
+            # Keys from [keymap] in config.toml: binding id -> keys (e.g. "chat.send"); the
+            # ids are checked after the first frame (that needs every screen's bindings).
             self.set_keymap(dict(services.config.keymap))
         theme = services.config.theme
         self._saved_theme = theme
@@ -93,6 +94,24 @@ class OlladeckApp(App[None]):
             self.notify(notice, severity="warning", timeout=15, markup=False)
         self.watch(self, "theme", self._remember_theme, init=False)
         self.call_after_refresh(self._write_config_template)
+        if self.services.config.keymap:
+            self.set_timer(0.5, self._check_keymap)
+
+    def _check_keymap(self) -> None:
+        """Say which [keymap] ids match no binding (a typo would otherwise do nothing)."""
+        from .screens.help import all_bindings
+
+        known = {row.binding_id for row in all_bindings()}
+        unknown = sorted(set(self.services.config.keymap) - known)
+        if unknown:
+            names = ", ".join(f'"{name}"' for name in unknown)
+            self.notify(
+                f"[keymap] in the config names no such key binding: {names}. "
+                "F1 lists the ids.",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
 
     @work(thread=True, group="config", exit_on_error=False, description="Writing config.toml")
     def _write_config_template(self) -> None:

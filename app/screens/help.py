@@ -110,6 +110,13 @@ def all_bindings(keymap: dict[str, str] | None = None) -> list[KeyHelp]:
             keys = keymap.get(item.id or "", item.key)
             description = item.tooltip or item.description or item.action
             rows.append(KeyHelp(_area(cls), _keys_text(keys), description, item.id or ""))
+    # Textual's own keys, which every screen has.
+    rows.append(
+        KeyHelp("Anywhere", "Ctrl+P", "Command palette: every action by name", "command_palette")
+    )
+    rows.append(
+        KeyHelp("Anywhere", "Tab / Shift+Tab", "Move to the next / previous region", "focus_next")
+    )
     order = list(AREAS.values())
     rows.sort(key=lambda r: (order.index(r.area) if r.area in order else len(order), r.area))
     return rows

@@ -5,16 +5,47 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual import events, work
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
 from ..attachments import is_image_file, pasted_paths
 
-NEWLINE_KEYS = frozenset({"ctrl+j", "alt+enter", "shift+enter", "ctrl+enter"})
-
-
 class PromptInput(TextArea):
     """A multi-line input that sends on Enter."""
+
+    # Priority bindings: they come before TextArea's own handling of these keys, and, being
+    # bindings with ids, they are listed in the help and can be changed under [keymap].
+    # (Shift+Enter and Ctrl+Enter reach the app only from terminals that report them.)
+    BINDINGS = [
+        Binding(
+            "enter",
+            "send",
+            "Send",
+            priority=True,
+            show=False,
+            id="chat.send",
+            tooltip="Send the message",
+        ),
+        Binding(
+            "ctrl+j,alt+enter,shift+enter,ctrl+enter",
+            "newline",
+            "New line",
+            priority=True,
+            show=False,
+            id="chat.newline",
+            tooltip="Start a new line in the message",
+        ),
+        Binding(
+            "up",
+            "recall",
+            "Recall",
+            priority=True,
+            show=False,
+            id="chat.recall",
+            tooltip="In an empty input: bring back your last message to edit it",
+        ),
+    ]
 
     class Submitted(Message):
         """The user pressed Enter to send."""
@@ -49,23 +80,23 @@ class PromptInput(TextArea):
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
         self.placeholder = "Message… (Enter sends · Ctrl+J new line)"
 
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
-            event.stop()
-            event.prevent_default()
-            self.post_message(self.Submitted(self, self.text))
-            return
-        if event.key == "up" and not self.text:
-            event.stop()
-            event.prevent_default()
-            self.post_message(self.RecallRequested())
-            return
-        if event.key in NEWLINE_KEYS:
-            event.stop()
-            event.prevent_default()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "recall":
+            return not self.text  # otherwise Up moves the cursor, as usual
+        return super().check_action(action, parameters)
+
+    def action_send(self) -> None:
+        """Send what was typed."""
+        self.post_message(self.Submitted(self, self.text))
+
+    def action_newline(self) -> None:
+        """Start a new line."""
+        if not self.read_only:
             self.insert("\n")
-            return
-        await super()._on_key(event)
+
+    def action_recall(self) -> None:
+        """Up in an empty input: ask for the last message back."""
+        self.post_message(self.RecallRequested())
 
     async def _on_paste(self, event: events.Paste) -> None:
         # Dropping a file on most terminals pastes its path. If the text is nothing but

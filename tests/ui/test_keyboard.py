@@ -233,9 +233,59 @@ async def test_help_lists_every_binding_as_bound(make_app, demo_server, xdg):
         await ask(pilot, "hi")
         first = app.screen.current.id
         await pilot.press("f12")
-        assert app.screen.current.id != first
-        await pilot.press("ctrl+n")  # no longer bound
+        second = app.screen.current.id
+        assert second != first
+        await pilot.press("ctrl+n")  # no longer bound: nothing new
         await pilot.pause(0.1)
+        assert app.screen.current.id == second
+
+
+# The keys the issue names, as the help must show them: (keys, words of the description).
+NAMED_KEYS = [
+    ("Enter", "Send the message"),
+    ("Ctrl+J / Alt+Enter / Shift+Enter", "new line"),
+    ("Esc", "Stop"),
+    ("Ctrl+N", "New conversation"),
+    ("Ctrl+O", "Attach"),
+    ("Ctrl+P", "Command palette"),
+    ("F1", "Every key"),
+    ("?", "Every key"),
+    ("Ctrl+Q", "Quit"),
+    ("↑", "last message"),
+    ("Tab / Shift+Tab", "region"),
+    ("↑ / k", "previous message"),
+    ("↓ / j", "next message"),
+    ("g / Home", "first message"),
+    ("G / End", "last message"),
+]
+
+
+async def test_help_shows_the_everyday_keys(make_app, demo_server):
+    app = make_app(model="llama3.2:latest")
+    async with app.run_test(size=(160, 60)) as pilot:
+        await ready(pilot)
+        await pilot.press("f1")
+        rows = [str(s.render()) for s in app.screen.query(".help-row")]
+        for keys, words in NAMED_KEYS:
+            assert any(
+                row.strip().startswith(keys + " ") and words.lower() in row.lower()
+                for row in rows
+            ), (keys, words)
+
+
+async def test_send_and_new_line_can_be_rebound_and_typos_are_reported(make_app, demo_server):
+    config = Config(keymap={"chat.send": "ctrl+s", "chat.newline": "enter", "no.such": "f11"})
+    app = make_app(config=config, model="llama3.2:latest")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await ready(pilot)
+        app.screen.prompt.focus()
+        await pilot.press("a", "enter", "b")
+        assert app.screen.prompt.text == "a\nb" and not app.screen.current.messages
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: len(app.screen.current.messages) >= 1)
+        assert app.screen.current.messages[0].content == "a\nb"
+        await wait_until(pilot, lambda: any('"no.such"' in n.message for n in app._notifications))
+        assert not any('"chat.send"' in n.message for n in app._notifications)
 
 
 def test_config_template_is_valid_and_documents_every_setting():
