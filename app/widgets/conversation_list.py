@@ -60,6 +60,12 @@ class ConversationList(Vertical):
         Binding("j", "cursor_down", "Down", show=False, id="conversation.down", tooltip="Next"),
         Binding("k", "cursor_up", "Up", show=False, id="conversation.up", tooltip="Previous"),
         Binding(
+            "g", "edge(0)", "First", show=False, id="conversation.first", tooltip="The first row"
+        ),
+        Binding(
+            "G", "edge(-1)", "Last", show=False, id="conversation.last", tooltip="The last row"
+        ),
+        Binding(
             "r",
             "act('rename_conversation')",
             "Rename",
@@ -179,7 +185,19 @@ class ConversationList(Vertical):
 
     def on_mount(self) -> None:
         self.watch(self.options, "scroll_y", self._scrolled, init=False)
+        self.set_interval(30, self.refresh_times)
         self.post_message(self.Ready())
+
+    def refresh_times(self) -> None:
+        """Bring the "5m ago" of the rows shown up to date (they age while the app is idle)."""
+        options = self.options
+        if self.mode == "trash":
+            rows = [self._trash_label(e) for e in self._trash[: self._shown]]
+        else:
+            rows = [self._label(e) for e in self._entries[: self._shown]]
+        for index, label in enumerate(rows[: options.option_count]):
+            if str(options.get_option_at_index(index).prompt) != str(label):
+                options.replace_option_prompt_at_index(index, label)
 
     @property
     def options(self) -> OptionList:
@@ -390,6 +408,16 @@ class ConversationList(Vertical):
     def action_cursor_up(self) -> None:
         """Highlight the previous row."""
         self.options.action_cursor_up()
+
+    def action_edge(self, edge: int) -> None:
+        """Highlight the first (0) or the last (-1) row (the rows not shown yet are added)."""
+        if not self._ids:
+            return
+        if edge == 0:
+            self.options.highlighted = 0
+            return
+        self._more(minimum=len(self._ids))
+        self.options.highlighted = len(self._ids) - 1
 
     def action_leave(self) -> None:
         """Clear the filter, or leave the trash."""

@@ -522,3 +522,52 @@ async def test_a_file_changed_by_a_sync_tool_is_picked_up(make_app, data_dir):
         assert app.screen.current is live  # merged into the open conversation, not reloaded
         assert any("1 new message" in n.message for n in app._notifications)
         await wait_until(pilot, lambda: "typed on the laptop" in screen_text(app))
+
+
+async def test_g_and_G_go_to_the_first_and_last_rows(make_app, data_dir):
+    seed(data_dir, [f"Topic {n:03d}" for n in range(130)], messages=1)  # more than a page
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app, 130)
+        await focus_list(pilot, app)
+        widget = conversation_list(app)
+        await pilot.press("G")
+        assert widget.highlighted_id == rows(app)[-1]
+        assert widget.entry(widget.highlighted_id).title == "Topic 000"
+        await pilot.press("g")
+        assert widget.highlighted_id == rows(app)[0]
+        await pilot.press("j", "j", "k")
+        assert widget.highlighted_id == rows(app)[1]
+
+
+async def test_relative_times_age_while_the_app_is_open(make_app, data_dir, monkeypatch):
+    from app.widgets import conversation_list as module
+
+    store = ConversationStore(data_dir)
+    moment = datetime.now(UTC) - timedelta(seconds=20)
+    store.save(Conversation(id="fresh", title="Fresh", model="m", updated_at=moment))
+    store.close()
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app, 1)
+        await wait_until(pilot, lambda: "just now · m" in screen_text(app))
+
+        class Later(datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return moment + timedelta(minutes=10, seconds=5)
+
+        monkeypatch.setattr(module, "datetime", Later)
+        conversation_list(app).refresh_times()
+        await wait_until(pilot, lambda: "10m ago · m" in screen_text(app))
+
+
+def test_relative_time_words():
+    from app.widgets.conversation_list import relative_time
+
+    now = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert relative_time(now - timedelta(seconds=30), now) == "just now"
+    assert relative_time(now - timedelta(minutes=5), now) == "5m ago"
+    assert relative_time(now - timedelta(hours=3), now) == "3h ago"
+    assert relative_time(now - timedelta(days=2), now) == "2d ago"
+    assert relative_time(now - timedelta(days=9), now) == "2026-02-20"
