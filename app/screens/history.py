@@ -793,6 +793,7 @@ class HistoryActions:
 
         def chosen(hit: SearchHit | None) -> None:
             if hit is not None:
+                self._close_overlays()  # the message it jumps to must not be hidden
                 self.run_worker(
                     self.open_conversation(hit.conversation_id, hit.message_id),
                     group="open",

@@ -11,6 +11,7 @@ from textual.widgets import TextArea
 
 from ..attachments import is_image_file, pasted_paths
 
+
 class PromptInput(TextArea):
     """A multi-line input that sends on Enter."""
 

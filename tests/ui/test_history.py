@@ -335,6 +335,25 @@ async def test_full_text_search_jumps_to_an_old_message(make_app, data_dir):
         assert "the zanzibar treaty of 1890" in screen_text(app)  # scrolled into view
 
 
+async def test_a_search_hit_is_not_hidden_by_the_list_overlay(make_app, data_dir):
+    seed(data_dir, ["Long talk", "Other"], messages=4)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await started(pilot, app, 2)
+        await pilot.press("ctrl+l")  # at 80 columns the list comes over the conversation
+        await wait_until(pilot, lambda: app.screen.has_class("-overlay-list"))
+        await pilot.press("ctrl+f")
+        await wait_until(pilot, lambda: on_top(app, "SearchScreen"))
+        await pilot.press(*"talk message 2")
+        search = app.screen_stack[-1]
+        await wait_until(pilot, lambda: len(search.hits) >= 1)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen.current.title == "Long talk")
+        await pilot.pause(0.2)
+        assert not app.screen.has_class("-overlay-list")
+        assert "Long talk message 2" in screen_text(app)
+
+
 async def test_export_json_replays_and_imports_back_equal(make_app, demo_server, tmp_path):
     app = make_app(model="llama3.2:latest")
     target = tmp_path / "exports"
