@@ -106,8 +106,7 @@ class OlladeckApp(App[None]):
         if unknown:
             names = ", ".join(f'"{name}"' for name in unknown)
             self.notify(
-                f"[keymap] in the config names no such key binding: {names}. "
-                "F1 lists the ids.",
+                f"[keymap] in the config names no such key binding: {names}. F1 lists the ids.",
                 severity="warning",
                 timeout=15,
                 markup=False,

@@ -492,6 +492,8 @@ def describe_keep_alive(value: KeepAlive) -> str:
         return "for ever"
     if seconds == 0:
         return "unload after each reply"
+    if seconds < 60 and seconds != int(seconds):
+        return f"{seconds:g}s"  # 1.5 is sent as 1.5: not rounded to 2s
     return short_duration(seconds)
 
 

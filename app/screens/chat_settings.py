@@ -457,7 +457,7 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self.notify(
                 sanitize(
-                    f"Not applied: {why}{more}. Fix or clear the marked field, "
+                    f"Not applied: {why.rstrip('.')}{more}. Fix or clear the marked field, "
                     "or press F9 to discard the changes."
                 ),
                 title="Invalid setting",

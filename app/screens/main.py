@@ -712,6 +712,7 @@ class MainScreen(HistoryActions, Screen[None]):
         self.app.demo_server = server  # type: ignore[attr-defined]
         await self.services.set_host(parse_host(url), demo=True)
         self.current.host = url
+        self._save_soon(self.current)
         self.status.demo = True
         self.status.insecure = False
         self.status.host = self.services.host.netloc

@@ -20,7 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Input, ProgressBar, Static
 
 from ..chat import sanitize
-from ..ollama.errors import OllamaError
+from ..ollama.errors import OllamaError, OllamaStreamError
 from ..options import short_duration
 from ..pull import LayerProgress, PullTracker, short_digest
 from .attachment_bar import human_size
@@ -162,7 +162,9 @@ class PullView(Vertical):
             self._end(tracker, "cancelled", "cancelled")
             raise
         except OllamaError as exc:
-            self._end(tracker, f"failed: {exc.message}", exc.message)
+            # An error line is the server's own words about the pull (e.g. no such model).
+            why = exc.error if isinstance(exc, OllamaStreamError) else exc.message
+            self._end(tracker, f"failed: {why}", why)
             return
         if not tracker.finished:
             why = "the server ended the pull without saying success"
@@ -176,6 +178,9 @@ class PullView(Vertical):
         tracker.status = status
         tracker.version += 1
         self._draw()
+        if not tracker.total:
+            # The bar never learnt a size: it would go on pulsing as if work were going on.
+            self.query_one("#pull-bar").display = False
         self.post_message(self.Finished(tracker.model, ok=not error, error=error))
 
     def _draw(self) -> None:

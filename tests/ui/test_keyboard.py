@@ -268,8 +268,7 @@ async def test_help_shows_the_everyday_keys(make_app, demo_server):
         rows = [str(s.render()) for s in app.screen.query(".help-row")]
         for keys, words in NAMED_KEYS:
             assert any(
-                row.strip().startswith(keys + " ") and words.lower() in row.lower()
-                for row in rows
+                row.strip().startswith(keys + " ") and words.lower() in row.lower() for row in rows
             ), (keys, words)
 
 

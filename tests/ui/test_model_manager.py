@@ -130,6 +130,15 @@ async def test_pull_shows_progress_to_completion(make_app, demo_server):
         await pilot.press("enter")
         await wait_until(pilot, lambda: view.tracker is not None and view.tracker.completed)
         await wait_until(pilot, lambda: "%" in screen_text(app) and "ETA" in screen_text(app))
+
+        # Each layer has its own line with its speed and time left.
+        def layer_lines() -> list[str]:
+            return str(screen.query_one("#pull-layers").render()).splitlines()
+
+        await wait_until(
+            pilot,
+            lambda: any("/s" in line and "ETA" in line and "%" in line for line in layer_lines()),
+        )
         await wait_until(pilot, lambda: view.tracker.finished and not view.pulling)
         await pilot.pause(0.2)
         text = screen_text(app)
@@ -196,7 +205,10 @@ async def test_pull_of_an_unknown_model_says_why(make_app, demo_server):
         view = screen.query_one(PullView)
         await wait_until(pilot, lambda: view.tracker is not None and not view.pulling)
         await pilot.pause(0.1)
-        assert "file does not exist" in screen_text(app)
+        text = screen_text(app)
+        assert "failed: pull model manifest: file does not exist" in text
+        assert "mid-reply" not in text
+        assert not screen.query_one("#pull-bar").display  # no bar pulsing as if at work
 
 
 async def test_delete_asks_first(make_app, demo_server):

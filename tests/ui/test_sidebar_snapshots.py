@@ -52,7 +52,7 @@ def test_sidebar_with_hosts_badges_and_settings(snap_compare, make_app, data_dir
             pilot, lambda: app.screen.query("Footer") and app.screen.query("ModelSidebar")
         )
         await wait_until(pilot, lambda: app.screen.current.model == "qwen3:8b")
-        await wait_until(pilot, lambda: "qwen3:8b" in app.screen._details)
+        await wait_until(pilot, lambda: "qwen3:8b" in app.screen._details, timeout=30)
         await wait_until(pilot, lambda: app.screen.query("#settings-summary"))
         app.screen.prompt.cursor_blink = False
         await pilot.pause(0.3)
@@ -72,7 +72,7 @@ def test_settings_screen_at_80_columns(snap_compare, make_app, data_dir):
         await wait_until(
             pilot, lambda: app.screen.query("Footer") and app.screen.query("ModelSidebar")
         )
-        await wait_until(pilot, lambda: "qwen3:8b" in app.screen._details)
+        await wait_until(pilot, lambda: "qwen3:8b" in app.screen._details, timeout=30)
         await pilot.press("ctrl+t")
         await wait_until(pilot, lambda: app.screen.query("#option-top_k"))
         await pilot.pause()

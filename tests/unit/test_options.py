@@ -264,6 +264,7 @@ def test_keep_alive_in_words():
     assert describe_keep_alive(0) == "unload after each reply"
     assert describe_keep_alive("1h30m") == "1h30m"
     assert describe_keep_alive(90) == "1m30s"
+    assert describe_keep_alive(1.5) == "1.5s"  # as sent, not rounded
     assert format_keep_alive(300) == "300"
     assert check_keep_alive("300") == 300  # a number in a string would be refused by Ollama
     with pytest.raises(InvalidValue):
