@@ -520,6 +520,33 @@ async def test_two_instances_on_one_data_dir_lose_nothing(make_app, data_dir, de
     assert shared.id == path.stem
 
 
+async def test_a_conflicting_change_is_saved_as_a_copy_and_said(make_app, data_dir):
+    (shared,) = seed(data_dir, ["Shared"])
+    one = make_app()
+    two = make_app()
+    async with (
+        one.run_test(size=(120, 40), notifications=True) as p1,
+        two.run_test(size=(120, 40), notifications=True) as p2,
+    ):
+        for app, pilot in ((one, p1), (two, p2)):
+            await started(pilot, app, 1)
+            await wait_until(pilot, lambda app=app: app.screen.current.title == "Shared")
+        # Both change the system prompt, differently; one saves first.
+        one.screen.current.system = "Answer in French."
+        one.screen._save_soon(one.screen.current)
+        await wait_until(p1, lambda: "French" in files(data_dir)[0].read_text())
+        two.screen.current.system = "Answer in German."
+        two.screen._save_soon(two.screen.current)
+        await wait_until(p2, lambda: len(files(data_dir)) == 2)
+        await wait_until(p2, lambda: any("was saved as" in n.message for n in two._notifications))
+        await wait_until(p2, lambda: "Shared (conflict copy)" in titles(two))
+        await wait_until(p2, lambda: "Shared (conflict copy)" in screen_text(two))
+    systems = {tomllib.loads(path.read_text())["system"] for path in files(data_dir)}
+    assert systems == {"Answer in French.", "Answer in German."}  # nothing lost
+    original = tomllib.loads((data_dir / "conversations" / f"{shared.id}.toml").read_text())
+    assert original["system"] == "Answer in French."  # the file keeps the first writer's
+
+
 async def test_a_file_changed_by_a_sync_tool_is_picked_up(make_app, data_dir):
     """A file replaced behind olladeck's back (no index update): the list and the open
     conversation follow within a few seconds, and nothing typed here is lost."""

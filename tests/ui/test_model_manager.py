@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 
+from textual.command import CommandPalette
 from textual.widgets import DataTable
 
 from app.config import Config
@@ -370,3 +371,31 @@ async def test_server_text_is_shown_literally(make_app, demo_server, data_dir):
         await pilot.press("escape")  # nothing edited: the prompt is kept exactly
         await pilot.pause()
         assert main(app).current.system == "Be \x1b[31mred\x1b[0m."
+
+
+async def test_the_palette_switches_host_by_name(make_app, demo_server, data_dir):
+    other = ThreadedDemoServer(reply_tokens=SHORT)
+    other.server.version = "0.14.1"
+    other_url = other.start()
+    try:
+        config = Config(hosts={"laptop": demo_server.url, "gpu": other_url})
+        app = make_app(config=config, host=demo_server.url, model="llama3.2:latest")
+        async with app.run_test(size=(140, 40)) as pilot:
+            await connected(pilot)
+            assert main(app).current.host == "laptop"
+            await pilot.press("ctrl+p")
+            await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+            await pilot.press(*"Switch host: gpu")
+            await pilot.pause(0.3)
+            shown = app.screen.query_one("CommandList").highlighted_option
+            assert shown is not None and "Switch host: gpu" in str(shown.prompt)
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: "Ollama 0.14.1" in screen_text(app))
+            await connected(pilot)
+            assert main(app).current.host == "gpu"
+            await send(pilot, "via the palette")
+            await reply_done(pilot)
+            assert other.server.chat_requests()[-1]["messages"][-1]["content"] == "via the palette"
+            assert not demo_server.chat_requests()
+    finally:
+        other.stop()
