@@ -111,6 +111,39 @@ _BOOLEAN = frozenset({"think", "stream"})
 """Settings that may be true/false (TOML booleans are refused everywhere else)."""
 
 
+_KIND_NAMES = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    dict: "a table",
+}
+
+
+def _kind_text(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = [_KIND_NAMES.get(k, k.__name__) for k in kinds if not (k is int and float in kinds)]
+    return " or ".join(dict.fromkeys(names))
+
+
+def _line_of(text: str, key: str, table: str | None = None) -> str:
+    """` (line N)` for where `key` is set in the text (inside `[table]` if given), or ''."""
+    import re
+
+    in_table = table is None
+    pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_table = table is not None and stripped.strip("[] ") == table
+            if table is None:
+                break  # top-level keys come before the first table
+            continue
+        if in_table and pattern.match(line):
+            return f" (line {number})"
+    return ""
+
+
 def parse_config(text: str, source: str = "config.toml") -> Config:
     """Parse config text.
 
@@ -127,21 +160,24 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
     for key, value in doc.items():
         kind = _FIELDS.get(key)
         if kind is None:
-            raise ConfigError(f"{source}: unknown setting '{key}'")
+            raise ConfigError(f"{source}{_line_of(text, key)}: unknown setting '{key}'")
         kinds = kind if isinstance(kind, tuple) else (kind,)
         if not isinstance(value, kind) or (
             isinstance(value, bool) and bool not in kinds and key not in _BOOLEAN
         ):
-            expected = kind.__name__ if isinstance(kind, type) else "value"
-            raise ConfigError(f"{source}: '{key}' should be a {expected}")
+            raise ConfigError(
+                f"{source}{_line_of(text, key)}: '{key}' should be {_kind_text(kind)}"
+            )
         values[key] = value
     for table in ("hosts", "keymap"):
         for name, value in values.get(table, {}).items():
             if not isinstance(value, str):
-                raise ConfigError(f"{source}: [{table}] '{name}' should be a string")
+                where = _line_of(text, name, table)
+                raise ConfigError(f"{source}{where}: [{table}] '{name}' should be a string")
     fps = values.get("render_fps", 8)
     if not 1 <= fps <= 120:
-        raise ConfigError(f"{source}: 'render_fps' should be between 1 and 120")
+        where = _line_of(text, "render_fps")
+        raise ConfigError(f"{source}{where}: 'render_fps' should be between 1 and 120")
     if "tools" in values:
         values["tools"] = _parse_tools(values["tools"], source)
     _check_request_defaults(values, source)

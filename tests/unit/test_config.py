@@ -37,10 +37,14 @@ def test_broken_file_names_the_line_and_falls_back(tmp_path):
 @pytest.mark.parametrize(
     ("text", "match"),
     [
-        ("render_fps = 0", "between"),
-        ("theme = 3", "should be a str"),
-        ("bogus = 1", "unknown"),
-        ("[hosts]\na = 1", "should be a string"),
+        ("render_fps = 0", r"\(line 1\): 'render_fps' should be between"),
+        ("# a comment\ntheme = 3", r"\(line 2\): 'theme' should be a string"),
+        ('theme = "nord"\nrender_fps = "fast"', r"\(line 2\): 'render_fps' should be an integer"),
+        ("keep_alive = true", "should be a string or a number"),
+        ("stream = 1", "should be true or false"),
+        ("\n\nbogus = 1", r"\(line 3\): unknown setting"),
+        ('[hosts]\nb = "x"\na = 1', r"\(line 3\): \[hosts\] 'a' should be a string"),
+        ('[hosts]\na = "x"\n[keymap]\na = 1', r"\(line 4\): \[keymap\] 'a' should be a string"),
     ],
 )
 def test_wrong_settings_are_named(text, match):
