@@ -7,6 +7,7 @@ cancellable: cancelling the task that iterates them closes the connection at onc
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import socket
@@ -63,6 +64,11 @@ def _connection_reason(exc: BaseException) -> ConnectionFailure:
     if "ssl" in text or "certificate" in text:
         return "tls"
     return "other"
+
+
+def _dumps(body: dict[str, Any]) -> bytes:
+    # As httpx encodes `json=`: compact, UTF-8, no NaN.
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def _error_text(body: bytes) -> str:
@@ -143,13 +149,28 @@ class OllamaClient:
             raise ModelNotFoundError(response.status_code, text, model)
         raise OllamaResponseError(response.status_code, text)
 
+    @staticmethod
+    async def _encode(body: dict[str, Any] | None) -> dict[str, Any]:
+        """The request's content, as httpx would send it for `json=body`.
+
+        A chat body carries the whole history, images as base64 (megabytes): it is turned
+        into JSON in a thread, so that the event loop (the UI) never waits for it.
+        """
+        if body is None:
+            return {}
+        if "messages" not in body:
+            return {"json": body}
+        content = await asyncio.to_thread(_dumps, body)
+        return {"content": content, "headers": {"Content-Type": "application/json"}}
+
     @asynccontextmanager
     async def _stream(
         self, method: str, path: str, body: dict[str, Any] | None
     ) -> AsyncIterator[httpx.Response]:
         timeout = httpx.Timeout(None, connect=self._connect_timeout)
         try:
-            async with self._http().stream(method, path, json=body, timeout=timeout) as response:
+            content = await self._encode(body)
+            async with self._http().stream(method, path, timeout=timeout, **content) as response:
                 model = body.get("model", "") if body else ""
                 await self._raise_for_status(response, model if isinstance(model, str) else "")
                 yield response
@@ -160,7 +181,7 @@ class OllamaClient:
         self, method: str, path: str, body: dict[str, Any] | None = None
     ) -> httpx.Response:
         try:
-            response = await self._http().request(method, path, json=body)
+            response = await self._http().request(method, path, **(await self._encode(body)))
         except httpx.TransportError as exc:
             raise self._map_transport_error(exc, streaming=False) from exc
         model = body.get("model", "") if body else ""

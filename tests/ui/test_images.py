@@ -422,3 +422,32 @@ async def test_an_image_missing_from_the_store_ends_the_reply_with_a_reason(
         assert "Could not resend the history" in screen_text(app)
         # The user's message is kept.
         assert app.screen.current.messages[-2].content == "second"
+
+
+async def test_typing_goes_on_while_an_image_is_read(make_app, demo_server, pics, monkeypatch):
+    import threading
+
+    from app.widgets import attachment_bar
+
+    release = threading.Event()
+    threads = []
+    real = attachment_bar.read_attachment
+
+    def slow_read(path, images):
+        threads.append(threading.current_thread() is threading.main_thread())
+        release.wait(10)  # a huge image, still being read and encoded
+        return real(path, images)
+
+    monkeypatch.setattr(attachment_bar, "read_attachment", slow_read)
+    app = make_app(model=VISION)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await connected(pilot, app)
+        app.screen.prompt.focus()
+        main_bar(app).add_paths([pics / "red.png"])
+        await wait_until(pilot, lambda: threads)
+        await pilot.press(*"still typing")
+        assert app.screen.prompt.text == "still typing"  # while the image is being read
+        assert "reading" in chip_text(app)
+        release.set()
+        await wait_until(pilot, lambda: ready(app))
+        assert threads == [False]  # read in a worker thread, not on the UI's

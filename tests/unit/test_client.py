@@ -258,3 +258,31 @@ async def test_slow_first_token_is_waited_for(demo_server, client):
     started = time.monotonic()
     content, _, _ = await collect(client, {"model": "llama3.2", "messages": USER})
     assert time.monotonic() - started >= 0.4 and content
+
+
+async def test_a_chat_body_is_encoded_off_the_event_loop(demo_server, monkeypatch):
+    import threading
+
+    from app.ollama import client as module
+
+    threads = []
+    real = module._dumps
+
+    def recording(body):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(body)
+
+    monkeypatch.setattr(module, "_dumps", recording)
+    client = OllamaClient(parse_host(demo_server.url))
+    try:
+        image = base64.b64encode(b"\x89PNG" + bytes(2_000_000)).decode()
+        body = {
+            "model": "llava:7b",
+            "messages": [{"role": "user", "content": "see", "images": [image]}],
+            "stream": False,
+        }
+        await client.chat(body)
+    finally:
+        await client.aclose()
+    assert threads == [False]
+    assert demo_server.chat_requests()[-1]["messages"][0]["images"] == [image]
