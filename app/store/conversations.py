@@ -379,13 +379,38 @@ class ConversationStore:
 
     # -- reading ------------------------------------------------------------------------
 
-    def _quarantine(self, path: Path, reason: str) -> StoreProblem:
+    def _quarantine_target(self, path: Path) -> Path:
+        """A new name in the quarantine folder, reserved (created empty) for this file.
+
+        Names carry the time to the second, then a counter (`-2`, `-3`...) when that
+        name is taken: a file quarantined twice never replaces its earlier copy, even
+        by another instance at the same moment.
+
+        Raises:
+            OSError: the folder cannot be created or written.
+        """
+        ensure_private_dir(self.quarantine_dir)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        target = self.quarantine_dir / f"{path.stem}.{stamp}{path.suffix}"
+        number = 1
+        while True:
+            counter = "" if number == 1 else f"-{number}"
+            target = self.quarantine_dir / f"{path.stem}.{stamp}{counter}{path.suffix}"
+            try:
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                number += 1
+                continue
+            return target
+
+    def _quarantine(self, path: Path, reason: str) -> StoreProblem:
+        target: Path | None = None
         try:
-            ensure_private_dir(self.quarantine_dir)
+            target = self._quarantine_target(path)
             path.replace(target)
         except OSError as exc:
+            if target is not None:
+                with contextlib.suppress(OSError):
+                    target.unlink()
             return StoreProblem(
                 path, f"{path.name} could not be read ({reason}) nor moved aside ({exc})."
             )

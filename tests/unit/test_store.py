@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -144,6 +145,32 @@ def test_not_a_conversation_and_binary_garbage_are_quarantined(store):
     assert conversations == [] and len(problems) == 3
     assert len(list(store.quarantine_dir.iterdir())) == 3
     assert any("unknown role" in p.message for p in problems)
+
+
+def test_two_quarantines_in_one_second_keep_both_files(store, monkeypatch):
+    from app.store import conversations as conversations_module
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(conversations_module, "datetime", Frozen)
+    store.ensure_dirs()
+    bad = store.conversations_dir / "20260301-120000-abcdef.toml"
+    moved = []
+    for text in ("first = [\n", "second = [\n", "third = [\n"):
+        bad.write_text(text)
+        _conversations, (problem,) = store.load_all()
+        assert not bad.exists()
+        moved.append(Path(problem.message.rpartition(" moved to ")[2].removesuffix(".")))
+    assert [p.name for p in moved] == [
+        "20260301-120000-abcdef.20260301T120000.toml",
+        "20260301-120000-abcdef.20260301T120000-2.toml",
+        "20260301-120000-abcdef.20260301T120000-3.toml",
+    ]
+    assert [p.read_text() for p in moved] == ["first = [\n", "second = [\n", "third = [\n"]
+    assert sorted(store.quarantine_dir.iterdir()) == sorted(moved)
 
 
 def test_newer_schema_is_left_untouched_and_never_overwritten(store):
