@@ -14,6 +14,7 @@ import itertools
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
     from .merge import MergeResult
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_TEMP_FILE = re.compile(r"^\.[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.toml\.[A-Za-z0-9_]+\.tmp$")
+"""A temporary file of `atomic_write_bytes` (`.<id>.toml.<random>.tmp`)."""
+STALE_TEMP_SECONDS = 60.0
+"""A temporary file untouched this long was left by a write that died (a crash, a kill -9):
+a write in progress takes milliseconds."""
 INDEX_FILE = "index.sqlite3"
 """The index, in the data dir (a cache: delete it and it is rebuilt)."""
 LOCK_FILE = ".lock"
@@ -506,16 +512,25 @@ class ConversationStore:
             return []
 
     def scan(self) -> dict[str, tuple[Path, Stamp]]:
-        """Every conversation file by id, with its stamp (one directory read, no parsing)."""
+        """Every conversation file by id, with its stamp (one directory read, no parsing).
+
+        Temporary files that a crash left half-written are removed on the way (see
+        `STALE_TEMP_SECONDS`); the conversation file beside one is intact.
+        """
         from .index import Stamp
 
         found: dict[str, tuple[Path, Stamp]] = {}
+        stale_before = time.time() - STALE_TEMP_SECONDS
         with contextlib.suppress(OSError), os.scandir(self.conversations_dir) as entries:
             for entry in entries:
                 name = entry.name
                 if name.endswith(".toml") and _SAFE_ID.match(name[:-5]):
                     with contextlib.suppress(OSError):
                         found[name[:-5]] = (Path(entry.path), Stamp.of(entry.stat()))
+                elif name.endswith(".tmp") and _TEMP_FILE.match(name):
+                    with contextlib.suppress(OSError):
+                        if entry.stat(follow_symlinks=False).st_mtime < stale_before:
+                            os.unlink(entry.path)
         return found
 
     def reconcile(

@@ -1,4 +1,4 @@
-"""Storage faults: an unwritable data dir, a full disk, a kill -9 in the middle of a reply."""
+"""Storage faults: an unwritable data dir, a full disk, a kill -9 mid-reply, a crash mid-write."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ import pytest
 
 from app.config import Config
 from app.demo import ThreadedDemoServer
-from app.store import atomic
+from app.models import ChatMessage, Conversation
+from app.store import ConversationStore, atomic
 from tests.conftest import screen_text, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -200,3 +201,28 @@ async def test_kill_9_mid_reply_loses_at_most_the_last_second(make_app, data_dir
         tail = " ".join(words_of(partial)[-5:-1])  # the last word may be cut in two
         assert tail in words(app)
         assert app.screen.current.messages[1].content == partial
+
+
+async def test_a_temp_file_left_by_a_crash_is_cleared_away_at_start(make_app, data_dir):
+    conversation = Conversation(title="Kept safe", model="llama3.2:latest")
+    conversation.messages = [
+        ChatMessage(role="user", content="remember the lighthouse"),
+        ChatMessage(role="assistant", content="The lighthouse is remembered."),
+    ]
+    ConversationStore(data_dir).save(conversation)
+    (path,) = (data_dir / "conversations").glob("*.toml")
+    data = path.read_bytes()
+    # What a write killed half-way leaves beside the file (named as atomic.py names it).
+    temp = path.with_name(f".{path.name}.k9x2_q7a.tmp")
+    temp.write_bytes(data[: len(data) // 2])
+    old = time.time() - 600
+    os.utime(temp, (old, old))
+    app = make_app(model="llama3.2:latest")
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await wait_until(pilot, lambda: app.screen._loaded)
+        await wait_until(pilot, lambda: "lighthouse is remembered" in words(app))
+        await pilot.pause(0.2)
+        assert "Kept safe" in words(app)
+        assert not temp.exists()
+        assert [n.message for n in app._notifications] == []
+    assert path.read_bytes() == data
