@@ -56,6 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     from pathlib import Path
 
     from .config import Config, load_config
+    from .hosts import resolve_host
     from .ollama.host import parse_host
     from .services import Services
     from .store import ConversationStore
@@ -73,8 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         demo_server = ThreadedDemoServer(token_rate=40.0)
         host = parse_host(demo_server.start())
     else:
-        wanted = args.host or config.host or os.environ.get("OLLAMA_HOST", "")
-        host = parse_host(config.hosts.get(wanted, wanted))
+        host = resolve_host(args.host, config, os.environ)
 
     services = Services(config, ConversationStore(config.resolved_data_dir), host)
     services.demo = args.demo

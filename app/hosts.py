@@ -5,8 +5,26 @@ No Textual here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from .config import Config
 from .ollama.host import OllamaHost, parse_host
+
+
+def resolve_host(arg: str | None, config: Config, environ: Mapping[str, str]) -> OllamaHost:
+    """The server to use at start: `--host`, else the config's `host`, else `OLLAMA_HOST`,
+    else Ollama's default (http://127.0.0.1:11434).
+
+    The first of them that is set (not empty) wins, and is either a name from `[hosts]`
+    or an address in any form OLLAMA_HOST accepts.
+
+    Args:
+        arg: The `--host` argument (None when not given).
+        config: The loaded config.
+        environ: The environment (`os.environ`).
+    """
+    wanted = arg or config.host or environ.get("OLLAMA_HOST", "")
+    return parse_host(config.hosts.get(wanted, wanted))
 
 
 def named_hosts(config: Config) -> dict[str, OllamaHost]:

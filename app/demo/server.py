@@ -204,6 +204,9 @@ class DemoServer:
         self.requests: list[RecordedRequest] = []
         self.on_reply_done: Callable[[], None] | None = None
         """Called after the last chunk of every streamed chat reply (benchmarks time it)."""
+        self.on_token: Callable[[str], None] | None = None
+        """With a `token_rate`: called (on the server's thread) with each content token of
+        a streamed chat reply once it is written (tests compare it with what was saved)."""
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self._server: asyncio.AbstractServer | None = None
@@ -785,6 +788,8 @@ class DemoServer:
                 if pause > 0:
                     await asyncio.sleep(pause)
                 await self._stream_line(writer, line)
+                if self.on_token is not None and field_name == "content":
+                    self.on_token(token)
             else:
                 # As fast as possible: still one HTTP chunk per line, written in batches.
                 buffer.append(b"%x\r\n%s\r\n" % (len(line), line))

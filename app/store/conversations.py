@@ -14,6 +14,7 @@ import itertools
 import os
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,6 +30,11 @@ if TYPE_CHECKING:
     from .merge import MergeResult
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+_TEMP_FILE = re.compile(r"^\.[A-Za-z0-9][A-Za-z0-9_.-]{0,127}\.toml\.[A-Za-z0-9_]+\.tmp$")
+"""A temporary file of `atomic_write_bytes` (`.<id>.toml.<random>.tmp`)."""
+STALE_TEMP_SECONDS = 60.0
+"""A temporary file untouched this long was left by a write that died (a crash, a kill -9):
+a write in progress takes milliseconds."""
 INDEX_FILE = "index.sqlite3"
 """The index, in the data dir (a cache: delete it and it is rebuilt)."""
 LOCK_FILE = ".lock"
@@ -379,13 +385,38 @@ class ConversationStore:
 
     # -- reading ------------------------------------------------------------------------
 
-    def _quarantine(self, path: Path, reason: str) -> StoreProblem:
+    def _quarantine_target(self, path: Path) -> Path:
+        """A new name in the quarantine folder, reserved (created empty) for this file.
+
+        Names carry the time to the second, then a counter (`-2`, `-3`...) when that
+        name is taken: a file quarantined twice never replaces its earlier copy, even
+        by another instance at the same moment.
+
+        Raises:
+            OSError: the folder cannot be created or written.
+        """
+        ensure_private_dir(self.quarantine_dir)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        target = self.quarantine_dir / f"{path.stem}.{stamp}{path.suffix}"
+        number = 1
+        while True:
+            counter = "" if number == 1 else f"-{number}"
+            target = self.quarantine_dir / f"{path.stem}.{stamp}{counter}{path.suffix}"
+            try:
+                os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                number += 1
+                continue
+            return target
+
+    def _quarantine(self, path: Path, reason: str) -> StoreProblem:
+        target: Path | None = None
         try:
-            ensure_private_dir(self.quarantine_dir)
+            target = self._quarantine_target(path)
             path.replace(target)
         except OSError as exc:
+            if target is not None:
+                with contextlib.suppress(OSError):
+                    target.unlink()
             return StoreProblem(
                 path, f"{path.name} could not be read ({reason}) nor moved aside ({exc})."
             )
@@ -481,16 +512,25 @@ class ConversationStore:
             return []
 
     def scan(self) -> dict[str, tuple[Path, Stamp]]:
-        """Every conversation file by id, with its stamp (one directory read, no parsing)."""
+        """Every conversation file by id, with its stamp (one directory read, no parsing).
+
+        Temporary files that a crash left half-written are removed on the way (see
+        `STALE_TEMP_SECONDS`); the conversation file beside one is intact.
+        """
         from .index import Stamp
 
         found: dict[str, tuple[Path, Stamp]] = {}
+        stale_before = time.time() - STALE_TEMP_SECONDS
         with contextlib.suppress(OSError), os.scandir(self.conversations_dir) as entries:
             for entry in entries:
                 name = entry.name
                 if name.endswith(".toml") and _SAFE_ID.match(name[:-5]):
                     with contextlib.suppress(OSError):
                         found[name[:-5]] = (Path(entry.path), Stamp.of(entry.stat()))
+                elif name.endswith(".tmp") and _TEMP_FILE.match(name):
+                    with contextlib.suppress(OSError):
+                        if entry.stat(follow_symlinks=False).st_mtime < stale_before:
+                            os.unlink(entry.path)
         return found
 
     def reconcile(

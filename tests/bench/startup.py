@@ -58,15 +58,9 @@ def first_paint(
         os.close(fd)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--size", default="80x24")
-    args = parser.parse_args()
-    width, height = (int(n) for n in args.size.split("x"))
-    python = sys.executable
-    home = Path(tempfile.mkdtemp(prefix="olladeck-bench-"))
-    env = {
+def environment(home: Path) -> dict[str, str]:
+    """The whole environment the programs run with: private dirs under `home`, no server."""
+    return {
         "PATH": os.environ.get("PATH", ""),
         "TERM": "xterm-256color",
         "HOME": str(home),
@@ -75,17 +69,33 @@ def main() -> int:
         "OLLAMA_HOST": "127.0.0.1:9",  # nothing listens: the probe fails after the paint
         "PYTHONPATH": str(HERE.parent.parent),
     }
-    programs = {
+
+
+def programs() -> dict[str, tuple[list[str], bytes]]:
+    """What is timed: name -> (argv, the bytes that mark its first paint)."""
+    python = sys.executable
+    return {
         "bare Textual app": ([python, str(HERE / "bare_app.py")], b"Conversations"),
         "olladeck": ([python, "-m", "app"], b"palette"),
         "olladeck (input)": ([python, "-m", "app"], b"Enter sends"),
         "olladeck --demo": ([python, "-m", "app", "--demo"], b"palette"),
     }
-    times: dict[str, list[float]] = {name: [] for name in programs}
-    for argv, marker in programs.values():  # warm the file cache and bytecode
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--size", default="80x24")
+    args = parser.parse_args()
+    width, height = (int(n) for n in args.size.split("x"))
+    home = Path(tempfile.mkdtemp(prefix="olladeck-bench-"))
+    env = environment(home)
+    timed = programs()
+    times: dict[str, list[float]] = {name: [] for name in timed}
+    for argv, marker in timed.values():  # warm the file cache and bytecode
         first_paint(argv, marker, env, (width, height))
     for _ in range(args.runs):
-        for name, (argv, marker) in programs.items():
+        for name, (argv, marker) in timed.items():
             times[name].append(first_paint(argv, marker, env, (width, height)))
     shutil.rmtree(home, ignore_errors=True)
     bare = statistics.median(times["bare Textual app"])

@@ -7,6 +7,7 @@ import tomllib
 from app.app import OlladeckApp
 from app.demo import Fault, ThreadedDemoServer
 from app.models import Conversation
+from app.store.codec import SCHEMA_VERSION
 from app.widgets.message_pane import MessagePane
 from tests.conftest import screen_text, wait_until
 
@@ -214,14 +215,32 @@ async def test_missing_model_is_explained(make_app, demo_server):
 async def test_corrupt_file_is_reported_not_fatal(make_app, data_dir):
     (data_dir / "conversations").mkdir(parents=True)
     (data_dir / "conversations" / "bad.toml").write_text("schema_version = [\n")
+    # A file from a newer olladeck: reported, and left exactly as it is.
+    future = data_dir / "conversations" / "future.toml"
+    future_bytes = (
+        f'schema_version = {SCHEMA_VERSION + 1}\nid = "future"\ntitle = "From the future"\n'
+        '[[messages]]\nrole = "user"\ncontent = "hi"\nsomething_new = true\n'
+    ).encode()
+    future.write_bytes(future_bytes)
     app = make_app()
     notices = []
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await wait_until(pilot, lambda: app.screen._loaded)
         await pilot.pause(0.1)
         notices = [n.message for n in app._notifications]
+        shown = screen_text(app)
+        for char in "▌▎│╭╮╰╯─":
+            shown = shown.replace(char, " ")
+        shown = " ".join(shown.split())
+        assert (
+            f"future.toml: schema_version {SCHEMA_VERSION + 1} is newer than this olladeck "
+            f"understands ({SCHEMA_VERSION}); it is left untouched." in shown
+        )
     assert any("bad.toml could not be read" in n for n in notices)
     assert list((data_dir / "quarantine").iterdir())
+    assert len([n for n in notices if "future.toml" in n]) == 1
+    assert future.read_bytes() == future_bytes
+    assert not any(p.name.startswith("future") for p in (data_dir / "quarantine").iterdir())
 
 
 async def test_stream_a_reply_then_quit_saves_it(make_app, demo_server, data_dir):

@@ -97,6 +97,11 @@ async def test_a_hung_server_can_always_be_stopped(make_app, demo_server, data_d
         await pilot.pause(0.5)
         assert last(app).state == "streaming"
         assert "waiting for the reply from llama3.2:latest" in words(app)
+        # Nothing has come back, yet the prompt is already on disk: it is saved before
+        # the request is sent, so a hung server (or a crash now) cannot lose it.
+        saved = saved_messages(data_dir)
+        assert saved[0]["content"] == "hello"
+        assert saved[1]["state"] == "streaming" and not saved[1].get("content")
         started = time.monotonic()
         await pilot.press("escape")
         await wait_until(pilot, lambda: last(app).state == "stopped")

@@ -1,8 +1,8 @@
-"""The history benchmark's code still runs (on 20 small conversations: seconds, not minutes)."""
+"""The benchmarks' code still runs (on small inputs, once: seconds, not minutes)."""
 
 from __future__ import annotations
 
-from tests.bench import history
+from tests.bench import history, startup
 
 
 def test_history_benchmark_runs_on_a_small_data_dir(tmp_path, monkeypatch):
@@ -19,3 +19,12 @@ def test_history_benchmark_runs_on_a_small_data_dir(tmp_path, monkeypatch):
     search = history.measure_search(data_dir, [history.RARE_WORD, "zanzib"], 1)
     assert set(search) == {history.RARE_WORD, "zanzib"}
     assert history._common_queries(data_dir)
+
+
+def test_startup_benchmark_times_one_first_paint_of_each(tmp_path):
+    env = startup.environment(tmp_path)
+    timed = startup.programs()
+    for name in ("bare Textual app", "olladeck"):
+        argv, marker = timed[name]
+        seconds = startup.first_paint(argv, marker, env, (80, 24))
+        assert 0 < seconds < 20, name

@@ -1,7 +1,9 @@
-"""OLLAMA_HOST is read exactly as Ollama's own CLI reads it (envconfig.Host)."""
+"""OLLAMA_HOST is read as Ollama's own CLI reads it (envconfig.Host); the host used at start."""
 
 import pytest
 
+from app.config import Config
+from app.hosts import resolve_host
 from app.ollama.host import parse_host
 
 
@@ -49,3 +51,37 @@ def test_local_and_insecure_remote():
     assert parse_host("gpu-box:11434").is_insecure_remote
     assert not parse_host("https://gpu-box").is_insecure_remote
     assert parse_host("[::1]:1").netloc == "[::1]:1"
+
+
+HOSTS = {"gpu": "gpu-box:11434", "lab": "https://lab.example/ollama"}
+
+
+@pytest.mark.parametrize(
+    ("arg", "config_host", "env", "url"),
+    [
+        # --host wins over everything, as a name or as an address.
+        ("gpu", "lab", "10.0.0.9", "http://gpu-box:11434"),
+        ("10.0.0.1:1234", "lab", "10.0.0.9", "http://10.0.0.1:1234"),
+        # Then the config's host, as a name or as an address.
+        (None, "lab", "10.0.0.9", "https://lab.example:443/ollama"),
+        (None, "10.0.0.2", "10.0.0.9", "http://10.0.0.2:11434"),
+        ("", "lab", "10.0.0.9", "https://lab.example:443/ollama"),
+        # Then OLLAMA_HOST (a [hosts] name is understood there too).
+        (None, "", "10.0.0.9:4000", "http://10.0.0.9:4000"),
+        (None, "", "gpu", "http://gpu-box:11434"),
+        # Then Ollama's default.
+        (None, "", None, "http://127.0.0.1:11434"),
+        (None, "", "", "http://127.0.0.1:11434"),
+        ("", "", None, "http://127.0.0.1:11434"),
+        # A name that is not in [hosts] is taken as an address.
+        ("cpu", "", None, "http://cpu:11434"),
+    ],
+)
+def test_resolve_host_precedence(arg, config_host, env, url):
+    config = Config(host=config_host, hosts=dict(HOSTS))
+    environ = {} if env is None else {"OLLAMA_HOST": env}
+    assert resolve_host(arg, config, environ).base_url == url
+
+
+def test_resolve_host_without_hosts_table():
+    assert resolve_host(None, Config(), {"OLLAMA_HOST": "gpu"}).base_url == "http://gpu:11434"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
 from app.models import ChatMessage, ChatOptions, Conversation, ReplyStats, ToolCall
 from app.store import ConversationStore, ImageStoreError, StoreError
 from app.store import atomic as atomic_module
+from app.store.conversations import STALE_TEMP_SECONDS
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40
 
@@ -144,6 +147,76 @@ def test_not_a_conversation_and_binary_garbage_are_quarantined(store):
     assert conversations == [] and len(problems) == 3
     assert len(list(store.quarantine_dir.iterdir())) == 3
     assert any("unknown role" in p.message for p in problems)
+
+
+def test_two_quarantines_in_one_second_keep_both_files(store, monkeypatch):
+    from app.store import conversations as conversations_module
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+    monkeypatch.setattr(conversations_module, "datetime", Frozen)
+    store.ensure_dirs()
+    bad = store.conversations_dir / "20260301-120000-abcdef.toml"
+    moved = []
+    for text in ("first = [\n", "second = [\n", "third = [\n"):
+        bad.write_text(text)
+        _conversations, (problem,) = store.load_all()
+        assert not bad.exists()
+        moved.append(Path(problem.message.rpartition(" moved to ")[2].removesuffix(".")))
+    assert [p.name for p in moved] == [
+        "20260301-120000-abcdef.20260301T120000.toml",
+        "20260301-120000-abcdef.20260301T120000-2.toml",
+        "20260301-120000-abcdef.20260301T120000-3.toml",
+    ]
+    assert [p.read_text() for p in moved] == ["first = [\n", "second = [\n", "third = [\n"]
+    assert sorted(store.quarantine_dir.iterdir()) == sorted(moved)
+
+
+def crash_leaving_temp_file(store, monkeypatch, conversation: Conversation) -> Path:
+    """Save, dying between writing the temporary file and renaming it (as kill -9 would).
+
+    Returns:
+        The temporary file left beside the conversation, named as the store names it.
+    """
+    left: list[Path] = []
+
+    def crash(src, dst):
+        os.link(src, f"{src}.keep")  # the store removes its temp file; keep a copy
+        left.append(Path(src))
+        raise OSError(5, "Input/output error")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(atomic_module.os, "replace", crash)
+        with pytest.raises(StoreError):
+            store.save(conversation)
+    (temp,) = left
+    os.rename(f"{temp}.keep", temp)
+    return temp
+
+
+def test_stale_temp_files_are_removed_when_listing(store, monkeypatch):
+    conversation = sample()
+    store.save(conversation)
+    path = store.path_for(conversation.id)
+    before = path.read_bytes()
+    conversation.title = "Changed"
+    stale = crash_leaving_temp_file(store, monkeypatch, conversation)
+    conversation.title = "Changed again"
+    fresh = crash_leaving_temp_file(store, monkeypatch, conversation)
+    assert stale.name.startswith(f".{path.name}.") and stale.name.endswith(".tmp")
+    old = time.time() - STALE_TEMP_SECONDS - 5
+    os.utime(stale, (old, old))
+    other = store.conversations_dir / ".notes.tmp"  # not olladeck's: left alone
+    other.write_text("x")
+    os.utime(other, (old, old))
+    assert list(store.scan()) == [conversation.id]
+    assert not stale.exists()
+    assert fresh.exists()  # perhaps another instance's write in progress
+    assert other.exists()
+    assert path.read_bytes() == before
 
 
 def test_newer_schema_is_left_untouched_and_never_overwritten(store):
