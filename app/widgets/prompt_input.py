@@ -15,15 +15,16 @@ from ..attachments import is_image_file, pasted_paths
 class PromptInput(TextArea):
     """A multi-line input that sends on Enter."""
 
-    # Priority bindings: they come before TextArea's own handling of these keys, and, being
-    # bindings with ids, they are listed in the help and can be changed under [keymap].
-    # (Shift+Enter and Ctrl+Enter reach the app only from terminals that report them.)
+    # Bindings with ids, so that they are listed in the help and can be changed under
+    # [keymap]; they are acted on in `_on_key`, in order with the typed characters. (As
+    # priority bindings they would run as soon as the key reaches the app, before the
+    # characters typed just before it, in the same burst, are in the text.)
+    # Shift+Enter and Ctrl+Enter reach the app only from terminals that report them.
     BINDINGS = [
         Binding(
             "enter",
             "send",
             "Send",
-            priority=True,
             show=False,
             id="chat.send",
             tooltip="Send the message",
@@ -32,7 +33,6 @@ class PromptInput(TextArea):
             "ctrl+j,alt+enter,shift+enter,ctrl+enter",
             "newline",
             "New line",
-            priority=True,
             show=False,
             id="chat.newline",
             tooltip="Start a new line in the message",
@@ -41,7 +41,6 @@ class PromptInput(TextArea):
             "up",
             "recall",
             "Recall",
-            priority=True,
             show=False,
             id="chat.recall",
             tooltip="In an empty input: bring back your last message to edit it",
@@ -79,12 +78,44 @@ class PromptInput(TextArea):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus")
+        self._keymap_applied: object = None
+        self._key_actions: dict[str, str] = {}
         self.placeholder = "Message… (Enter sends · Ctrl+J new line)"
+
+    _OWN_ACTIONS = frozenset({"send", "newline", "recall"})
+
+    def _own_action(self, key: str) -> str | None:
+        """The action of ours bound to `key`, with the [keymap] overrides applied."""
+        keymap = self.app._keymap
+        if self._keymap_applied is not keymap:
+            bindings = self._bindings.copy()
+            if keymap:
+                bindings.apply_keymap(keymap)
+            self._key_actions = {
+                key: binding.action
+                for key, binding in bindings
+                if binding.action in self._OWN_ACTIONS
+            }
+            self._keymap_applied = keymap
+        return self._key_actions.get(key)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "recall":
             return not self.text  # otherwise Up moves the cursor, as usual
         return super().check_action(action, parameters)
+
+    async def _on_key(self, event: events.Key) -> None:
+        action = self._own_action(event.key)
+        if action == "recall" and self.text:
+            # Up in a message moves the cursor, as usual (done here: the binding found
+            # for the key is ours, and Textual would look no further).
+            action = "cursor_up"
+        if action is not None:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(action)
+            return
+        await super()._on_key(event)
 
     def action_send(self) -> None:
         """Send what was typed."""

@@ -117,7 +117,7 @@ def test_config_request_defaults_are_checked_like_the_editor():
         ('keep_alive = "5 minutes"', "keep_alive must be a duration"),
         ('think = "maybe"', "think must be"),
         ('format = "yaml"', "format must be"),
-        ("stream = 1", "should be a bool"),
+        ("stream = 1", "should be true or false"),
         ("system = true", "should be a str"),
     ]:
         with pytest.raises(ConfigError, match=why):

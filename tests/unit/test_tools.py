@@ -424,7 +424,7 @@ def test_tools_config():
         ("[tools]\nmax_rounds = 0", "'tools.max_rounds' should be a whole number"),
         ("[tools]\nenabled = 1", "'tools.enabled' should be true or false"),
         ("[tools]\nbogus = 1", "unknown setting 'tools.bogus'"),
-        ("tools = 3", "'tools' should be a dict"),
+        ("tools = 3", "'tools' should be a table"),
         ("[[tools.custom]]\nname = 'x'\ncommand = 'rm -rf /'", "'command' should be a list"),
         ("[[tools.custom]]\nname = 'x'\ncommand = []", "'command' should be a list"),
         ("[[tools.custom]]\nname = 'a b'\ncommand = ['ls']", "'name' should be a name"),
