@@ -999,10 +999,10 @@ class MainScreen(HistoryActions, Screen[None]):
             save_last_folder(self.services.store.root, folder)
 
     def on_prompt_input_paths_pasted(self, event: PromptInput.PathsPasted) -> None:
-        from ..chat import sanitize
+        from ..chat import one_line
 
         self.attachments.add_paths(event.paths)
-        names = ", ".join(sanitize(path.name) for path in event.paths)
+        names = ", ".join(one_line(path.name) for path in event.paths)
         self.notify(f"Attached {names}: the pasted path was not inserted as text.", markup=False)
 
     def _images_to_send(self, model: str) -> list[str] | None:

@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ..attachments import Attachment, human_size, read_attachment
-from ..chat import sanitize
+from ..chat import one_line, sanitize
 from .image_preview import ImagePreview
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ __all__ = ["Attachment", "AttachmentBar", "AttachmentChip", "human_size"]
 
 def chip_lines(attachment: Attachment, index: int) -> Content:
     """The text of a chip: name, then what it is or what is wrong with it."""
-    name = Content.styled(f"{index}. {sanitize(attachment.name)}", "bold")
+    name = Content.styled(f"{index}. {one_line(attachment.name)}", "bold")
     if attachment.state == "reading":
         detail = Content.styled("reading…", "$text-muted")
     elif attachment.state == "error":
