@@ -127,6 +127,11 @@ async def test_odd_file_names_show_on_one_line_in_the_picker_and_on_chips(
         await wait_until(pilot, lambda: "2. new␊line.png\nPNG · 64x48" in chip_text(app))
         first = SHOWN[str(paths[0].name)]
         assert chip_text(app).splitlines()[0] == f"1. {first}"
+        # odd… and tab… are the same picture: a notice says so, naming both on one line.
+        other = SHOWN[TAB if first == SHOWN[ODD] else ODD]
+        notices = [n.message for n in app._notifications]
+        assert f"{other} is the same picture as {first}, already attached" in " ".join(notices)
+        assert not any(unprintable(n) for n in notices)
         text = screen_text(app)
         assert not unprintable(text)
         assert f"1. {first}" in text and "2. new␊line.png" in text

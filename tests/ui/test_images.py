@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -217,7 +218,8 @@ async def test_pasted_image_path_attaches_instead_of_inserting(make_app, pics, t
         await wait_until(pilot, lambda: ready(app))
         assert prompt.text == "hi "  # nothing inserted
         assert [a.name for a in main_bar(app).attachments] == ["a b.png"]
-        assert any("a b.png" in n.message for n in app._notifications)
+        # Once read, a notice says what was attached.
+        await wait_until(pilot, lambda: any("a b.png" in n.message for n in app._notifications))
         # A pasted path to something that is not an image is inserted as text.
         prompt.post_message(events.Paste(str(pics / "fake.png")))
         await wait_until(pilot, lambda: prompt.text.endswith("fake.png"))
@@ -422,3 +424,38 @@ async def test_an_image_missing_from_the_store_ends_the_reply_with_a_reason(
         assert "Could not resend the history" in screen_text(app)
         # The user's message is kept.
         assert app.screen.current.messages[-2].content == "second"
+
+
+async def test_the_same_picture_under_another_name_is_attached_once_and_said_so(
+    make_app, pics, tmp_path
+):
+    copy = tmp_path / "my red.png"
+    shutil.copyfile(pics / "red.png", copy)
+    app = make_app(model=VISION)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        prompt = app.screen.prompt
+
+        def notices() -> list[str]:
+            return [n.message for n in app._notifications]
+
+        prompt.post_message(events.Paste(str(pics / "red.png")))
+        await wait_until(pilot, lambda: ready(app))
+        await wait_until(pilot, lambda: notices())
+        assert notices() == ["Attached red.png. The pasted path was not inserted as text."]
+        # A copy of it: not a second chip, and the notice says why.
+        prompt.post_message(events.Paste(f"'{copy}' "))
+        await wait_until(pilot, lambda: len(notices()) == 2)
+        assert notices()[-1] == (
+            "my red.png is the same picture as red.png, already attached: it is attached "
+            "once. The pasted path was not inserted as text."
+        )
+        assert [a.name for a in main_bar(app).attachments] == ["red.png"]
+        # The same file again.
+        prompt.post_message(events.Paste(str(pics / "red.png")))
+        await wait_until(pilot, lambda: len(notices()) == 3)
+        assert notices()[-1] == (
+            "red.png is already attached. The pasted path was not inserted as text."
+        )
+        assert [a.name for a in main_bar(app).attachments] == ["red.png"]
+        assert prompt.text == ""
+        assert not any(n.startswith("Attached my red.png") for n in notices())
