@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from rich.text import Text
 from textual import on, work
@@ -115,10 +115,14 @@ class ImageTree(DirectoryTree):
             return Text.assemble(("● ", "bold"), label)
         return label
 
-    async def watch_path(self) -> None:
-        await super().watch_path()
-        # The root shows `~/...`, not the full path (shorter, and the same on every machine).
-        self.root.set_label(display_path(Path(self.path)))
+    def reset_node(
+        self, node: TreeNode[DirEntry], label: str | Text, data: DirEntry | None = None
+    ) -> Self:
+        # The root shows the folder's whole path as `~/...` (shorter, and the same on every
+        # machine), also after a reload, which would otherwise label it with its last part.
+        if node is self.root and data is not None:
+            label = display_path(data.path)
+        return super().reset_node(node, label, data)
 
     def cursor_path(self) -> Path | None:
         """The file or folder under the cursor."""

@@ -459,3 +459,40 @@ async def test_the_same_picture_under_another_name_is_attached_once_and_said_so(
         assert [a.name for a in main_bar(app).attachments] == ["red.png"]
         assert prompt.text == ""
         assert not any(n.startswith("Attached my red.png") for n in notices())
+
+
+async def test_the_picker_shows_the_whole_folder_path_after_a_reload(
+    make_app, data_dir, tmp_path, monkeypatch
+):
+    from app.attachments import save_last_folder
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    folder = home / "Pictures" / "2024"
+    (folder / "trip").mkdir(parents=True)
+    make_png(folder / "a.png")
+    make_png(folder / ".hidden.png")
+    save_last_folder(data_dir, folder)
+    app = make_app(model=VISION)
+    async with app.run_test(size=(120, 40)) as pilot:
+        picker = await open_picker(pilot, app)
+        tree = picker.image_tree
+        assert str(tree.root.label) == "~/Pictures/2024"
+        for count in (3, 2):  # Ctrl+G reloads the tree with hidden files shown, then not
+            await pilot.press("ctrl+g")
+            await wait_until(pilot, lambda count=count: len(tree.root.children) == count)
+            assert str(tree.root.label) == "~/Pictures/2024"
+            assert "📂 ~/Pictures/2024 " in screen_text(app)
+        # Another folder (typed, or the one above): its whole path too.
+        picker.path_input.focus()
+        await pilot.press("end", *"trip", "enter")
+        await wait_until(pilot, lambda: picker.folder == folder / "trip")
+        await wait_until(pilot, lambda: str(tree.root.label) == "~/Pictures/2024/trip")
+        tree.focus()
+        await pilot.press("backspace", "backspace")
+        await wait_until(pilot, lambda: picker.folder == home / "Pictures")
+        await wait_until(pilot, lambda: str(tree.root.label) == "~/Pictures")
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: tree.show_hidden)
+        await pilot.pause()
+        assert str(tree.root.label) == "~/Pictures"
