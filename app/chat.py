@@ -32,6 +32,27 @@ def sanitize(text: str) -> str:
     return text.translate(_CONTROL_MAP)
 
 
+# For a name on one line: newline and tab as symbols too, and what cannot be shown as
+# escapes (a line or paragraph separator; a lone surrogate, which is how Python reads a
+# byte of a file name that is not UTF-8).
+_ONE_LINE_MAP: dict[int, int | str] = {**_CONTROL_MAP, 0x09: 0x2409, 0x0A: 0x240A}
+_ONE_LINE_MAP.update({i: f"\\u{i:04x}" for i in (0x2028, 0x2029)})
+_ONE_LINE_MAP.update({i: f"\\x{i - 0xDC00:02x}" for i in range(0xDC80, 0xDD00)})
+_ONE_LINE_MAP.update({i: f"\\u{i:04x}" for i in range(0xD800, 0xE000) if i not in _ONE_LINE_MAP})
+_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def one_line(text: str) -> str:
+    """A file name or path as plain text for one line (never read as markup).
+
+    Newline, carriage return and tab become `␊`, `␍` and `␉`, other control characters
+    symbols as in `sanitize`; a byte that is not UTF-8 (a lone surrogate) becomes `\\xff`.
+    """
+    if _NOT_ONE_LINE.search(text) is None:
+        return text
+    return text.translate(_ONE_LINE_MAP)
+
+
 class ThinkSplitter:
     """Moves a leading `<think>…</think>` block out of streamed content.
 

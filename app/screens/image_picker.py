@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from rich.text import Text
 from textual import on, work
@@ -33,7 +33,7 @@ from ..attachments import (
     expand_path,
     human_size,
 )
-from ..chat import sanitize
+from ..chat import one_line, sanitize
 from ..store import sniff_image_type
 from ..widgets.image_preview import ImagePreview
 
@@ -95,9 +95,11 @@ class ImageTree(DirectoryTree):
         """Files marked with Space, in the order they were marked."""
 
     def process_label(self, label: str | Text) -> Text:
-        # File names are shown literally, control characters as visible symbols.
-        text = Text(sanitize(label)) if isinstance(label, str) else label
-        return text.split()[0]
+        # File names are shown literally on one line: a newline, a tab or a byte that is
+        # not UTF-8 as a visible symbol or escape, never cut or read as markup.
+        if isinstance(label, str):
+            return Text(one_line(label))
+        return label.split()[0]
 
     def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
         # Runs in the tree's loader thread.
@@ -113,10 +115,14 @@ class ImageTree(DirectoryTree):
             return Text.assemble(("● ", "bold"), label)
         return label
 
-    async def watch_path(self) -> None:
-        await super().watch_path()
-        # The root shows `~/...`, not the full path (shorter, and the same on every machine).
-        self.root.set_label(display_path(Path(self.path)))
+    def reset_node(
+        self, node: TreeNode[DirEntry], label: str | Text, data: DirEntry | None = None
+    ) -> Self:
+        # The root shows the folder's whole path as `~/...` (shorter, and the same on every
+        # machine), also after a reload, which would otherwise label it with its last part.
+        if node is self.root and data is not None:
+            label = display_path(data.path)
+        return super().reset_node(node, label, data)
 
     def cursor_path(self) -> Path | None:
         """The file or folder under the cursor."""
@@ -192,6 +198,8 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
         """
         super().__init__(classes="dialog-screen")
         self.start = start
+        self._field_path = ("", "")
+        """The path field's text as shown (on one line) and the real path it stands for."""
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -229,8 +237,28 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
         return self.query_one(PathInput)
 
     def on_mount(self) -> None:
-        self.path_input.value = self._folder_text(self.start)
+        self._set_field(self._folder_text(self.start), cursor_to_end=False)
         self.image_tree.focus()
+
+    def _set_field(self, real: str, *, cursor_to_end: bool = True) -> None:
+        """Put a real path in the path field, shown on one line (see `_real_path`)."""
+        shown = one_line(real)
+        self._field_path = (shown, real)
+        field_ = self.path_input
+        field_.value = shown
+        if cursor_to_end:
+            field_.cursor_position = len(shown)
+
+    def _real_path(self, text: str) -> str:
+        """The path the field's text stands for.
+
+        A name with a newline, a tab or bytes that are not UTF-8 is shown escaped in the
+        field; while the text still starts with what was put there, it means the real name.
+        """
+        shown, real = self._field_path
+        if shown != real and text.startswith(shown):
+            return real + text[len(shown) :]
+        return text
 
     def _folder_text(self, folder: Path) -> str:
         text = display_path(folder)
@@ -300,7 +328,7 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
             return
         if self.image_tree.cursor_path() != preview.path:
             return  # the cursor moved on meanwhile
-        name = Content.styled(sanitize(preview.path.name), "bold")
+        name = Content.styled(one_line(preview.path.name), "bold")
         if preview.error:
             await image.show(None)
             line = Content.styled(f"⚠ {sanitize(preview.error)}", "$text-error")
@@ -318,7 +346,7 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
         marked = self.image_tree.marked
         text = ""
         if marked:
-            names = ", ".join(sanitize(p.name) for p in marked)
+            names = ", ".join(one_line(p.name) for p in marked)
             text = f"{len(marked)} marked: {names}"
         line = self.query_one("#picker-marked", Static)
         line.update(Content(text))
@@ -342,7 +370,7 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
     @on(Input.Submitted, "#picker-path")
     def _path_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        text = event.value.strip()
+        text = self._real_path(event.value).strip()
         if not text:
             self._attach_paths([])
             return
@@ -369,18 +397,17 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
 
     def _show_folder(self, folder: Path) -> None:
         self.image_tree.path = folder
-        self.path_input.value = self._folder_text(folder)
-        self.path_input.cursor_position = len(self.path_input.value)
+        self._set_field(self._folder_text(folder))
         self.query_one("#picker-facts", Static).update(Content(""))
 
     def _path_problem(self, problem: str) -> None:
         self.query_one("#picker-facts", Static).update(
-            Content.styled(f"⚠ {sanitize(problem)}", "$text-error")
+            Content.styled(f"⚠ {one_line(problem)}", "$text-error")
         )
 
     def complete(self, text: str) -> None:
         """Complete the typed path (Tab)."""
-        self._complete(text, self.folder, self.image_tree.show_hidden)
+        self._complete(text, self._real_path(text), self.folder, self.image_tree.show_hidden)
 
     @work(
         thread=True,
@@ -389,23 +416,21 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
         exit_on_error=False,
         description="Completing a typed path",
     )
-    def _complete(self, text: str, base: Path, show_hidden: bool) -> None:
+    def _complete(self, shown: str, text: str, base: Path, show_hidden: bool) -> None:
         completed, names = complete_path(text, base, show_hidden=show_hidden)
-        self.app.call_from_thread(self._completed, text, completed, names)
+        self.app.call_from_thread(self._completed, shown, text, completed, names)
 
-    def _completed(self, typed: str, completed: str, names: list[str]) -> None:
-        field_ = self.path_input
-        if field_.value != typed:
+    def _completed(self, shown: str, typed: str, completed: str, names: list[str]) -> None:
+        if self.path_input.value != shown:
             return  # typing went on meanwhile
-        field_.value = completed
-        field_.cursor_position = len(completed)
+        self._set_field(completed)
         facts = self.query_one("#picker-facts", Static)
         if not names:
             facts.update(Content.styled("Nothing matches.", "$text-muted"))
         elif len(names) > 1 and completed == typed:
-            shown = ", ".join(sanitize(n) for n in names[:12])
+            listed = ", ".join(one_line(n) for n in names[:12])
             more = f" and {len(names) - 12} more" if len(names) > 12 else ""
-            facts.update(Content.styled(f"{shown}{more}", "$text-muted"))
+            facts.update(Content.styled(f"{listed}{more}", "$text-muted"))
         else:
             facts.update(Content(""))
 

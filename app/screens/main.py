@@ -1000,11 +1000,9 @@ class MainScreen(HistoryActions, Screen[None]):
             save_last_folder(self.services.store.root, folder)
 
     def on_prompt_input_paths_pasted(self, event: PromptInput.PathsPasted) -> None:
-        from ..chat import sanitize
-
-        self.attachments.add_paths(event.paths)
-        names = ", ".join(sanitize(path.name) for path in event.paths)
-        self.notify(f"Attached {names}: the pasted path was not inserted as text.", markup=False)
+        # Once they are read, a notice says what was attached.
+        what = "paths were" if len(event.paths) > 1 else "path was"
+        self.attachments.add_paths(event.paths, announce=f"The pasted {what} not inserted as text.")
 
     def _images_to_send(self, model: str) -> list[str] | None:
         """The store references of the attached images, or None if sending must wait."""

@@ -8,7 +8,7 @@ choose a chip, Delete or Backspace removes it.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +21,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from ..attachments import Attachment, human_size, read_attachment
-from ..chat import sanitize
+from ..chat import one_line, sanitize
 from .image_preview import ImagePreview
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ __all__ = ["Attachment", "AttachmentBar", "AttachmentChip", "human_size"]
 
 def chip_lines(attachment: Attachment, index: int) -> Content:
     """The text of a chip: name, then what it is or what is wrong with it."""
-    name = Content.styled(f"{index}. {sanitize(attachment.name)}", "bold")
+    name = Content.styled(f"{index}. {one_line(attachment.name)}", "bold")
     if attachment.state == "reading":
         detail = Content.styled("reading…", "$text-muted")
     elif attachment.state == "error":
@@ -69,6 +69,40 @@ class _Item:
     attachment: Attachment
 
 
+@dataclass
+class _Batch:
+    """Files attached together: what became of them is told once all are read."""
+
+    pending: set[int]
+    """The keys of those still being read."""
+    announce: str
+    """Said last; when not empty, the names attached are said first."""
+    attached: dict[int, str] = field(default_factory=dict)
+    """The names attached, by key (refused ones too: their chips say why)."""
+    same: list[tuple[str, str]] = field(default_factory=list)
+    """A name, and the name of the attachment with the same picture (so not attached)."""
+    already: list[str] = field(default_factory=list)
+    """The names of files given that were already attached."""
+
+    def notice(self) -> str:
+        """What to tell (empty: nothing worth a notice)."""
+        parts: list[str] = []
+        if self.attached and self.announce:
+            names = ", ".join(one_line(self.attached[key]) for key in sorted(self.attached))
+            parts.append(f"Attached {names}.")
+        for name, other in self.same:
+            parts.append(
+                f"{one_line(name)} is the same picture as {one_line(other)}, already "
+                "attached: it is attached once."
+            )
+        if self.already:
+            names = ", ".join(one_line(n) for n in self.already)
+            parts.append(f"{names} {'is' if len(self.already) == 1 else 'are'} already attached.")
+        if parts and self.announce:
+            parts.append(self.announce)
+        return " ".join(parts)
+
+
 class AttachmentBar(HorizontalScroll, can_focus=True):
     """Chips for the pending attachments; hidden when there are none."""
 
@@ -97,6 +131,8 @@ class AttachmentBar(HorizontalScroll, can_focus=True):
         self.images = images
         self._items: list[_Item] = []
         self._keys = itertools.count(1)
+        self._batches: dict[int, _Batch] = {}
+        """The batch each attachment being read belongs to, by key."""
 
     # -- state ------------------------------------------------------------------------------
 
@@ -120,24 +156,34 @@ class AttachmentBar(HorizontalScroll, can_focus=True):
         """The image store references of those ready to send, in order."""
         return [a.ref for a in self.attachments if a.state == "ready"]
 
-    def add_paths(self, paths: list[Path]) -> int:
+    def add_paths(self, paths: list[Path], *, announce: str = "") -> int:
         """Attach files: each is read and checked in a worker thread. Returns how many.
 
-        A file already attached is not attached twice.
+        A file already attached, or with the same picture as one attached, is not attached
+        twice; a notice says so once all are read.
+
+        Args:
+            paths: The files.
+            announce: When given, that notice also names the files attached, then says this.
         """
         known = {item.attachment.path for item in self._items}
-        added = 0
+        batch = _Batch(set(), announce)
         for path in paths:
             if str(path) in known:
+                if path.name not in batch.already:
+                    batch.already.append(path.name)
                 continue
             known.add(str(path))
             key = next(self._keys)
             self._items.append(_Item(key, Attachment(path=str(path))))
+            batch.pending.add(key)
+            self._batches[key] = batch
             self._read(key, path)
-            added += 1
-        if added:
+        if batch.pending:
             self._changed()
-        return added
+        else:
+            self._tell(batch)
+        return len(batch.pending)
 
     def clear(self) -> None:
         """Forget every attachment (after sending)."""
@@ -145,6 +191,7 @@ class AttachmentBar(HorizontalScroll, can_focus=True):
             return
         self.workers.cancel_group(self, "attachments")
         self._items.clear()
+        self._batches.clear()
         self.selected = 0
         self._changed()
 
@@ -161,18 +208,38 @@ class AttachmentBar(HorizontalScroll, can_focus=True):
         self.app.call_from_thread(self._read_done, key, attachment)
 
     def _read_done(self, key: int, attachment: Attachment) -> None:
+        batch = self._batches.pop(key, None)
         for item in self._items:
             if item.key == key:
                 item.attachment = attachment
-                if attachment.state == "ready" and any(
-                    other.attachment.ref == attachment.ref
-                    for other in self._items
-                    if other is not item
-                ):
+                same: Attachment | None = None
+                if attachment.state == "ready":
+                    same = next(
+                        (
+                            other.attachment
+                            for other in self._items
+                            if other is not item and other.attachment.ref == attachment.ref
+                        ),
+                        None,
+                    )
+                if same is not None:
                     # The same picture under another name: send it once.
                     self._items.remove(item)
+                    if batch is not None:
+                        batch.same.append((attachment.name, same.name))
+                elif batch is not None:
+                    batch.attached[key] = attachment.name
                 self._changed()
-                return
+                break
+        if batch is not None:
+            batch.pending.discard(key)
+            if not batch.pending:
+                self._tell(batch)
+
+    def _tell(self, batch: _Batch) -> None:
+        notice = batch.notice()
+        if notice:
+            self.notify(notice, markup=False)
 
     def _changed(self) -> None:
         self.display = bool(self._items)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -217,7 +218,8 @@ async def test_pasted_image_path_attaches_instead_of_inserting(make_app, pics, t
         await wait_until(pilot, lambda: ready(app))
         assert prompt.text == "hi "  # nothing inserted
         assert [a.name for a in main_bar(app).attachments] == ["a b.png"]
-        assert any("a b.png" in n.message for n in app._notifications)
+        # Once read, a notice says what was attached.
+        await wait_until(pilot, lambda: any("a b.png" in n.message for n in app._notifications))
         # A pasted path to something that is not an image is inserted as text.
         prompt.post_message(events.Paste(str(pics / "fake.png")))
         await wait_until(pilot, lambda: prompt.text.endswith("fake.png"))
@@ -451,3 +453,75 @@ async def test_typing_goes_on_while_an_image_is_read(make_app, demo_server, pics
         release.set()
         await wait_until(pilot, lambda: ready(app))
         assert threads == [False]  # read in a worker thread, not on the UI's
+
+
+async def test_the_same_picture_under_another_name_is_attached_once_and_said_so(
+    make_app, pics, tmp_path
+):
+    copy = tmp_path / "my red.png"
+    shutil.copyfile(pics / "red.png", copy)
+    app = make_app(model=VISION)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        prompt = app.screen.prompt
+
+        def notices() -> list[str]:
+            return [n.message for n in app._notifications]
+
+        prompt.post_message(events.Paste(str(pics / "red.png")))
+        await wait_until(pilot, lambda: ready(app))
+        await wait_until(pilot, lambda: notices())
+        assert notices() == ["Attached red.png. The pasted path was not inserted as text."]
+        # A copy of it: not a second chip, and the notice says why.
+        prompt.post_message(events.Paste(f"'{copy}' "))
+        await wait_until(pilot, lambda: len(notices()) == 2)
+        assert notices()[-1] == (
+            "my red.png is the same picture as red.png, already attached: it is attached "
+            "once. The pasted path was not inserted as text."
+        )
+        assert [a.name for a in main_bar(app).attachments] == ["red.png"]
+        # The same file again.
+        prompt.post_message(events.Paste(str(pics / "red.png")))
+        await wait_until(pilot, lambda: len(notices()) == 3)
+        assert notices()[-1] == (
+            "red.png is already attached. The pasted path was not inserted as text."
+        )
+        assert [a.name for a in main_bar(app).attachments] == ["red.png"]
+        assert prompt.text == ""
+        assert not any(n.startswith("Attached my red.png") for n in notices())
+
+
+async def test_the_picker_shows_the_whole_folder_path_after_a_reload(
+    make_app, data_dir, tmp_path, monkeypatch
+):
+    from app.attachments import save_last_folder
+
+    home = tmp_path / "home"
+    monkeypatch.setenv("HOME", str(home))
+    folder = home / "Pictures" / "2024"
+    (folder / "trip").mkdir(parents=True)
+    make_png(folder / "a.png")
+    make_png(folder / ".hidden.png")
+    save_last_folder(data_dir, folder)
+    app = make_app(model=VISION)
+    async with app.run_test(size=(120, 40)) as pilot:
+        picker = await open_picker(pilot, app)
+        tree = picker.image_tree
+        assert str(tree.root.label) == "~/Pictures/2024"
+        for count in (3, 2):  # Ctrl+G reloads the tree with hidden files shown, then not
+            await pilot.press("ctrl+g")
+            await wait_until(pilot, lambda count=count: len(tree.root.children) == count)
+            assert str(tree.root.label) == "~/Pictures/2024"
+            assert "📂 ~/Pictures/2024 " in screen_text(app)
+        # Another folder (typed, or the one above): its whole path too.
+        picker.path_input.focus()
+        await pilot.press("end", *"trip", "enter")
+        await wait_until(pilot, lambda: picker.folder == folder / "trip")
+        await wait_until(pilot, lambda: str(tree.root.label) == "~/Pictures/2024/trip")
+        tree.focus()
+        await pilot.press("backspace", "backspace")
+        await wait_until(pilot, lambda: picker.folder == home / "Pictures")
+        await wait_until(pilot, lambda: str(tree.root.label) == "~/Pictures")
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: tree.show_hidden)
+        await pilot.pause()
+        assert str(tree.root.label) == "~/Pictures"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -11,6 +13,7 @@ from app.chat import (
     chat_body,
     history_messages,
     message_to_api,
+    one_line,
     sanitize,
 )
 from app.models import ChatMessage, ChatOptions, Conversation, ToolCall
@@ -52,6 +55,26 @@ def test_sanitize_shows_escapes_and_controls_literally():
     assert sanitize("bell\x07 nul\x00 del\x7f c1\x9b") == "bell\u2407 nul\u2400 del\u2421 c1\ufffd"
     assert sanitize("tab\tnewline\r\nend") == "tab\tnewline\nend"
     assert sanitize("[bold red]x[/]") == "[bold red]x[/]"
+
+
+def test_one_line_shows_line_breaks_tabs_and_undecodable_bytes_as_escapes():
+    assert one_line("new\nline\r\ttab.png") == "new\u240aline\u240d\u2409tab.png"
+    assert one_line(os.fsdecode(b"odd\xff\xfebytes.png")) == "odd\\xff\\xfebytes.png"
+    assert one_line("a\u2028b\ud800") == "a\\u2028b\\ud800"
+    assert one_line("\x1b[2J [bold]x[/]") == "\u241b[2J [bold]x[/]"
+    assert one_line("plain name.png") == "plain name.png"
+    # Whatever the name, the result is one line of printable, encodable text.
+    for byte in range(256):
+        shown = one_line(os.fsdecode(bytes([byte])))
+        assert shown.isprintable() or shown == " "
+        shown.encode("utf-8")
+
+
+@given(st.text(st.characters(exclude_categories=())))
+def test_one_line_is_always_one_encodable_line(text: str) -> None:
+    shown = one_line(text)
+    assert "\n" not in shown and "\r" not in shown and "\t" not in shown
+    shown.encode("utf-8")
 
 
 def test_body_sends_only_what_was_set():
