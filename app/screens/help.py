@@ -148,9 +148,11 @@ class HelpScreen(ModalScreen[None]):
                     if row.area != area:
                         area = row.area
                         yield Static(Content.styled(area, "bold $text-accent"), classes="help-area")
+                    # Keys too long for the column get a line of their own.
+                    keys = f"{row.keys:>16}  " if len(row.keys) <= 16 else f"{row.keys}\n{'':18}"
                     yield Static(
                         Content.assemble(
-                            (f"{row.keys:>16}  ", "bold"),
+                            (keys, "bold"),
                             row.description,
                             (f"  {row.binding_id}", "$text-muted"),
                         ),
