@@ -361,7 +361,12 @@ class MainScreen(HistoryActions, Screen[None]):
             self._regions[name] = True
             self._apply_regions()
         for found in self.query(selector):
-            found.focus()
+            # The region is a container: its first control that takes the keys gets them.
+            target = found if found.focusable else next(
+                (widget for widget in found.query("*") if widget.focusable), None
+            )
+            if target is not None:
+                target.focus()
 
     def on_prompt_input_recall_requested(self) -> None:
         """Up in an empty input: edit the last message you sent."""
