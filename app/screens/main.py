@@ -362,8 +362,10 @@ class MainScreen(HistoryActions, Screen[None]):
             self._apply_regions()
         for found in self.query(selector):
             # The region is a container: its first control that takes the keys gets them.
-            target = found if found.focusable else next(
-                (widget for widget in found.query("*") if widget.focusable), None
+            target = (
+                found
+                if found.focusable
+                else next((widget for widget in found.query("*") if widget.focusable), None)
             )
             if target is not None:
                 target.focus()

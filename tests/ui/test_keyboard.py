@@ -203,14 +203,12 @@ PALETTE_CHECKS = {
     "Regenerate the last reply": lambda app, before: (
         len(app.test_server.chat_requests()) > before["chats"]
     ),
-    "Edit my last message": lambda app, before: (
-        app.screen.prompt.text == "write some python code"
-    ),
+    "Edit my last message": lambda app, before: app.screen.prompt.text == "write some python code",
     "Copy the last reply": lambda app, before: (
         app.clipboard == app.screen.current.messages[-1].content
     ),
-    "Copy the first code block of the last reply": lambda app, before: (
-        app.clipboard.startswith("from collections import Counter")
+    "Copy the first code block of the last reply": lambda app, before: app.clipboard.startswith(
+        "from collections import Counter"
     ),
     "Select text in the last reply": _on_top("SelectTextScreen"),
     "Search all conversations": _on_top("SearchScreen"),
@@ -221,8 +219,9 @@ PALETTE_CHECKS = {
     "Pin or unpin the conversation": lambda app, before: (
         app.screen.current.pinned != before["pinned"]
     ),
-    "Duplicate the conversation": lambda app, before: len(app.screen._list_widget().row_ids)
-    > before["rows"],
+    "Duplicate the conversation": lambda app, before: (
+        len(app.screen._list_widget().row_ids) > before["rows"]
+    ),
     "Delete the conversation": _on_top("ConfirmScreen"),
     "Show the trash": lambda app, before: app.screen._list_widget().mode == "trash",
     "Export to Markdown": _on_top("TextPromptScreen"),
@@ -267,8 +266,10 @@ async def test_every_palette_command_runs_its_action(make_app, demo_server, monk
             command_list = palette.query_one("CommandList")
             await wait_until(
                 pilot,
-                lambda: command_list.highlighted_option is not None
-                and title in str(command_list.highlighted_option.prompt),
+                lambda shown=command_list, title=title: (
+                    shown.highlighted_option is not None
+                    and title in str(shown.highlighted_option.prompt)
+                ),
             )
             current = app.screen_stack[0].current
             before = {
@@ -281,7 +282,7 @@ async def test_every_palette_command_runs_its_action(make_app, demo_server, monk
             await pilot.press("enter")
             check = PALETTE_CHECKS.get(title)
             if check is not None:
-                await wait_until(pilot, lambda: check(app, before))
+                await wait_until(pilot, lambda check=check, before=before: check(app, before))
                 checked.append(title)
             # Whatever the command opened, Escape backs out of it.
             for _ in range(3):
