@@ -214,6 +214,7 @@ class MainScreen(HistoryActions, Screen[None]):
         """`connecting`, `connected` or `unreachable`."""
         self._retry_index = 0
         self._details: dict[str, ModelDetails] = {}
+        self._fetching_details: set[str] = set()
         self._models: list[ModelInfo] = []
         self._loaded_context: dict[str, int] = {}
         self._context_warned = ""
@@ -644,13 +645,30 @@ class MainScreen(HistoryActions, Screen[None]):
         self.refresh_list()
         self._save_soon(self.current)
 
-    @work(group="details", exclusive=True, exit_on_error=False, description="Model details")
-    async def fetch_model_details(self, model: str) -> None:
-        """Ask the server about a model (capabilities, context length)."""
+    @work(group="details", exit_on_error=False, description="Model details")
+    async def fetch_model_details(self, model: str, attempt: int = 0) -> None:
+        """Ask the server about a model (capabilities, context length).
+
+        One request per model at a time, none cancelling another (switching models fast
+        must not lose the details of the one shown); a failure other than "no such
+        model" is tried again a few times.
+        """
+        from ..ollama.errors import ModelNotFoundError
+
+        if model in self._fetching_details:
+            return
+        self._fetching_details.add(model)
         try:
             details = await self.services.client().show(model)
-        except OllamaError:
+        except ModelNotFoundError:
             return
+        except OllamaError:
+            if attempt < 3:
+                retry = partial(self.fetch_model_details, model, attempt + 1)
+                self.set_timer(2.0 * (attempt + 1), retry)
+            return
+        finally:
+            self._fetching_details.discard(model)
         self._details[model] = details
         if model == self.current.model:
             self._sync_sidebar()
