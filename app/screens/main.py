@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from ..chat import context_usage, sanitize
@@ -58,6 +58,12 @@ def _conversation_list() -> Widget:
     from ..widgets.conversation_list import ConversationList
 
     return ConversationList(id="conversations")
+
+
+def _footer() -> Widget:
+    from ..widgets.key_footer import KeyFooter
+
+    return KeyFooter(compact=True)
 
 
 def _model_sidebar() -> Widget:
@@ -265,7 +271,7 @@ class MainScreen(HistoryActions, Screen[None]):
                 yield Static(Content(""), id="edit-note")
                 yield PromptInput(id="prompt")
             yield Deferred(_model_sidebar)
-        yield Deferred(partial(Footer, compact=True))
+        yield Deferred(_footer)
 
     @property
     def pane(self) -> MessagePane:
