@@ -250,7 +250,7 @@ async def test_chips_are_removed_by_keyboard(make_app, demo_server, pics):
 
 
 async def test_refused_files_show_why_on_their_chips_and_block_sending(
-    make_app, demo_server, pics, tmp_path
+    make_app, demo_server, pics, tmp_path, monkeypatch
 ):
     empty_dir = tmp_path / "a folder.png"
     empty_dir.mkdir()
@@ -262,7 +262,16 @@ async def test_refused_files_show_why_on_their_chips_and_block_sending(
     unreadable = tmp_path / "secret.png"
     make_png(unreadable)
     unreadable.chmod(0)
-    root_reads_anyway = os.access(unreadable, os.R_OK)
+    if os.access(unreadable, os.R_OK):
+        # Running as root, permissions do not stop reading: the refusal is simulated.
+        real_open = Path.open
+
+        def refusing_open(self, *args, **kwargs):
+            if self == unreadable:
+                raise PermissionError(13, "Permission denied", str(self))
+            return real_open(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "open", refusing_open)
     files = [pics / "fake.png", tmp_path / "missing.png", empty_dir, fifo, huge, unreadable]
     app = make_app(model=VISION)
     async with app.run_test(size=(200, 50), notifications=True) as pilot:
@@ -275,12 +284,7 @@ async def test_refused_files_show_why_on_their_chips_and_block_sending(
         assert by_name["a folder.png"].error == "This is a folder, not an image."
         assert by_name["pipe.png"].error.startswith("Not a regular file")
         assert by_name["huge.png"].error.startswith("Too large: 50.0 MB")
-        if root_reads_anyway:
-            # Running as root, permissions do not stop reading; the FIFO and the folder
-            # above cover files that cannot be read.
-            assert by_name["secret.png"].state == "ready"
-        else:
-            assert by_name["secret.png"].error == "Cannot be read: permission denied."
+        assert by_name["secret.png"].error == "Cannot be read: permission denied."
         await wait_until(pilot, lambda: "⚠ Not found" in chip_text(app))
         assert "⚠ Not an image" in chip_text(app)
         requests = len(demo_server.chat_requests())
