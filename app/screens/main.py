@@ -1305,19 +1305,9 @@ class MainScreen(HistoryActions, Screen[None]):
 
     @work(group="model-load", exit_on_error=False, description="Loading or unloading a model")
     async def _load_model(self, model: str, keep_alive: KeepAlive, unload: bool) -> None:
-        client = self.services.client()
-        verb = "Unloading" if unload else "Loading"
-        self.notify(sanitize(f"{verb} {model}…"), markup=False)
-        try:
-            if unload:
-                await client.unload(model)
-            else:
-                await client.load(model, keep_alive)
-        except OllamaError as exc:
-            text = sanitize(f"{exc.message} {exc.hint}".strip())
-            self.notify(text, title=f"{verb} failed", severity="error", markup=False)
-            return
-        self.notify(sanitize(f"{model} is {'unloaded' if unload else 'loaded'}."), markup=False)
+        from .model_manager import load_or_unload
+
+        await load_or_unload(self, self.services, model, keep_alive, unload)
 
     async def action_next_host(self) -> None:
         """Switch to the next host named in the config."""

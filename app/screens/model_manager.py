@@ -27,8 +27,33 @@ from ..widgets.pull_view import PullView
 from ..widgets.running_models import RunningModels
 
 if TYPE_CHECKING:
+    from textual.dom import DOMNode
+
+    from ..models import KeepAlive
     from ..ollama.types import ModelDetails, ModelInfo
     from ..services import Services
+
+
+async def load_or_unload(
+    node: DOMNode, services: Services, model: str, keep_alive: KeepAlive, unload: bool
+) -> bool:
+    """Load a model into memory (empty `messages`) or unload it (`keep_alive: 0`), saying
+    so in notifications; False if the server refused."""
+    client = services.client()
+    verb = "Unloading" if unload else "Loading"
+    node.notify(sanitize(f"{verb} {model}…"), markup=False)
+    try:
+        if unload:
+            await client.unload(model)
+        else:
+            await client.load(model, keep_alive)
+    except OllamaError as exc:
+        text = sanitize(f"{exc.message} {exc.hint}".strip())
+        node.notify(text, title=f"{verb} failed", severity="error", markup=False)
+        return False
+    node.notify(sanitize(f"{model} is {'unloaded' if unload else 'loaded'}."), markup=False)
+    return True
+
 
 TABS = ("installed", "running", "pull")
 
@@ -313,20 +338,8 @@ class ModelManagerScreen(ModalScreen[str | None]):
 
     @work(group="load", exit_on_error=False, description="Loading or unloading a model")
     async def _load(self, name: str, unload: bool) -> None:
-        client = self.services.client()
-        verb = "Unloading" if unload else "Loading"
-        self.notify(sanitize(f"{verb} {name}…"), markup=False)
-        try:
-            if unload:
-                await client.unload(name)
-            else:
-                await client.load(name)
-        except OllamaError as exc:
-            self.notify(
-                sanitize(exc.message), title=f"{verb} failed", severity="error", markup=False
-            )
+        if not await load_or_unload(self, self.services, name, None, unload):
             return
-        self.notify(sanitize(f"{name} is {'unloaded' if unload else 'loaded'}."), markup=False)
         if self._active_tab() == "running":
             self.running.refresh_models()
 
