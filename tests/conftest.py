@@ -94,6 +94,39 @@ async def wait_until(pilot, predicate: Callable[[], object], timeout: float = 10
         await pilot.pause(0.02)
 
 
+def footer_settled(app) -> bool:
+    """True when the footer of the active screen shows exactly the keys in force (it
+    rebuilds after a refresh, so a snapshot taken too early would show the old keys)."""
+    from textual.widgets import Footer
+    from textual.widgets._footer import FooterKey
+
+    screen = app.screen
+    footers = screen.query(Footer)
+    if not footers:
+        return True
+    footer = footers.first()
+    active = screen.active_bindings
+    first: dict[str, bool] = {}
+    for _node, binding, enabled, _tooltip in active.values():
+        if binding.show:
+            first.setdefault(binding.action, not enabled)
+    wanted = list(first.items())
+    palette = active.get(app.COMMAND_PALETTE_BINDING)
+    if footer.show_command_palette and app.ENABLE_COMMAND_PALETTE and palette is not None:
+        wanted.append((palette[1].action, not palette[2]))
+    shown = [(key.action, key.has_class("-disabled")) for key in footer.query(FooterKey)]
+    return sorted(wanted) == sorted(shown)
+
+
+async def settle(pilot) -> None:
+    """Let the screen come to rest before a snapshot: the footer shows the keys in force,
+    nothing is left to refresh, and a last pause lets the final frame be drawn."""
+    await wait_until(pilot, lambda: footer_settled(pilot.app))
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause(0.3)
+    await wait_until(pilot, lambda: footer_settled(pilot.app))
+
+
 async def wait_for_workers(pilot) -> None:
     """Let every worker of the app finish."""
     await pilot.app.workers.wait_for_complete()

@@ -9,7 +9,7 @@ from PIL import Image
 
 from app.attachments import save_last_folder
 from app.screens.image_picker import ImagePickerScreen, ImageTree
-from tests.conftest import wait_until
+from tests.conftest import settle, wait_until
 
 
 def gradient(path: Path, size: tuple[int, int]) -> None:
@@ -56,6 +56,6 @@ def test_image_picker(snap_compare, make_app, data_dir, home):
         await pilot.press("down", "down", "space", "down", "down")
         await wait_until(pilot, lambda: app.screen.query(".image-preview-picture"))
         app.screen.query_one("#picker-path").cursor_blink = False
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)

@@ -9,7 +9,7 @@ from textual.widgets import Input
 from app.config import Config
 from app.models import ChatMessage, ChatOptions, Conversation
 from app.store import ConversationStore
-from tests.conftest import wait_until
+from tests.conftest import settle, wait_until
 
 WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
@@ -55,7 +55,7 @@ def test_sidebar_with_hosts_badges_and_settings(snap_compare, make_app, data_dir
         await wait_until(pilot, lambda: "qwen3:8b" in app.screen._details, timeout=30)
         await wait_until(pilot, lambda: app.screen.query("#settings-summary"))
         app.screen.prompt.cursor_blink = False
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=run_before)
 
@@ -81,6 +81,6 @@ def test_settings_screen_at_80_columns(snap_compare, make_app, data_dir):
         app.screen.query_one("#option-top_k").focus()
         await pilot.press("ctrl+u", "minus", "5")
         app.screen.query_one("#option-temperature").focus()
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

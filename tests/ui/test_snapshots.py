@@ -9,7 +9,7 @@ import pytest
 from app.config import Config
 from app.models import ChatMessage, Conversation, ReplyStats
 from app.store import ConversationStore
-from tests.conftest import wait_until
+from tests.conftest import settle, wait_until
 
 WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
@@ -79,7 +79,7 @@ def test_main_screen_with_a_conversation(snap_compare, make_app, data_dir, width
         await wait_until(pilot, lambda: len(app.screen.current.messages) == 2)
         await wait_until(pilot, lambda: "llama3.2:latest" in app.screen._details)
         app.screen.prompt.cursor_blink = False
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=(width, height), run_before=run_before)
 
@@ -131,12 +131,17 @@ def test_finished_reply_with_thinking_code_and_table(snap_compare, make_app, dat
     app = make_app(demo=True)
 
     async def run_before(pilot) -> None:
+        await wait_until(pilot, lambda: app.screen.connection == "connected")
         await wait_until(pilot, lambda: app.screen.current.id == "20260105-093000-bbbbbb")
+        await wait_until(pilot, lambda: "deepseek-r1:8b" in app.screen._details)
         app.screen.prompt.cursor_blink = False
         if unfold:
-            app.screen.pane.focus()
+            pane = app.screen.pane
+            pane.focus()
+            await wait_until(pilot, lambda: pane.has_focus and pane.selected == 1)
             await pilot.press("t")
-        await pilot.pause(0.3)
+            await wait_until(pilot, lambda: pane._items[1].thinking_open)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=(100, 40), run_before=run_before)
 
@@ -158,6 +163,6 @@ def test_main_screen_sizes_and_themes(snap_compare, make_app, data_dir, theme, s
         await wait_until(pilot, lambda: len(app.screen.current.messages) == 2)
         await wait_until(pilot, lambda: "llama3.2:latest" in app.screen._details)
         app.screen.prompt.cursor_blink = False
-        await pilot.pause(0.3)
+        await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
