@@ -122,6 +122,10 @@ async def settle(pilot) -> None:
     """Let the screen come to rest before a snapshot: the footer shows the keys in force,
     nothing is left to refresh, and a last pause lets the final frame be drawn."""
     await wait_until(pilot, lambda: footer_settled(pilot.app))
+    # The conversation list is read from the index in a thread: let the last read land.
+    await wait_until(
+        pilot, lambda: not any(w.group == "list" and w.is_running for w in pilot.app.workers)
+    )
     await pilot.wait_for_scheduled_animations()
     await pilot.pause(0.3)
     await wait_until(pilot, lambda: footer_settled(pilot.app))

@@ -424,6 +424,9 @@ class HistoryActions:
         if message_id is not None and self.pane.reveal_message(message_id):
             self.pane.focus()  # the found message is shown selected
         self._show_model(conversation.model)
+        widget = self._list_widget()
+        if widget is not None:
+            widget.set_current(conversation.id)
         self.refresh_list()
         self.refresh_bindings()
 

@@ -411,6 +411,9 @@ class MainScreen(HistoryActions, Screen[None]):
         self.current = self._new_conversation(model)
         self.run_worker(self.pane.show_conversation(self.current), group="show")
         self._show_model(model)
+        widget = self._list_widget()
+        if widget is not None:
+            widget.set_current(self.current.id)
         self.refresh_list()
         self.prompt.focus()
         self.refresh_bindings()

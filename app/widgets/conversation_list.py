@@ -354,6 +354,19 @@ class ConversationList(Vertical):
         else:
             self.post_message(self.Selected(event.option.id))
 
+    def set_current(self, conversation_id: str | None) -> None:
+        """Mark the conversation on screen at once (the next `set_entries` agrees)."""
+        before, self._current = self._current, conversation_id
+        if before == conversation_id or self.mode != "conversations":
+            return
+        options = self.options
+        for row_id in (before, conversation_id):
+            if row_id is None or row_id not in self._ids:
+                continue
+            index = self._ids.index(row_id)
+            if index < min(self._shown, options.option_count):
+                options.replace_option_prompt_at_index(index, self._label(self._entries[index]))
+
     def highlight(self, row_id: str) -> None:
         """Move the highlight to a row (adding options up to it if needed)."""
         if row_id not in self._ids:

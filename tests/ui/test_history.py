@@ -97,6 +97,32 @@ async def test_list_is_newest_first_with_current_highlighted(make_app, data_dir)
         assert widget.highlighted_id == app.screen.current.id
 
 
+def marked(app) -> list[str]:
+    """The rows drawn with the "this one is on screen" marker."""
+    options = conversation_list(app).options
+    return [
+        str(options.get_option_at_index(i).prompt).split("\n")[0]
+        for i in range(options.option_count)
+        if str(options.get_option_at_index(i).prompt).startswith("▶")
+    ]
+
+
+async def test_the_marker_moves_at_once_when_another_conversation_opens(make_app, data_dir):
+    """The marker follows the conversation on screen straight away, not only after the
+    list is read from the index again (which may be busy)."""
+    saved = seed(data_dir, ["Oldest", "Newest"])
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app, 2)
+        await wait_until(pilot, lambda: marked(app) == ["▶ Newest"])
+        # Keep the list from being read again: only the marker update can move it.
+        app.screen.refresh_list = lambda: None
+        await app.screen.open_conversation(saved[0].id)
+        assert marked(app) == ["▶ Oldest"]
+        app.screen.action_new_conversation()
+        assert marked(app) == []
+
+
 async def test_only_the_opened_conversation_is_parsed(make_app, data_dir, monkeypatch):
     seed(data_dir, [f"Topic {n}" for n in range(30)])
     # A first run builds the index.
