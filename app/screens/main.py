@@ -649,6 +649,8 @@ class MainScreen(HistoryActions, Screen[None]):
             self.fetch_model_details(model)
 
     def on_model_sidebar_model_changed(self, event: ModelSidebar.ModelChanged) -> None:
+        if event.model == self.current.model:
+            return
         self.current.model = event.model
         self._show_model(event.model)
         self.refresh_list()

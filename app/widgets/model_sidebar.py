@@ -162,6 +162,11 @@ class ModelSidebar(VerticalScroll):
         value = event.value
         if not isinstance(value, str) or not value:
             return
+        if value != event.select.value:
+            # Stale: the picker was set again (say, a conversation with another model was
+            # opened) before this event arrived. Acting on it would switch the model back
+            # and forth for ever, saving each time.
+            return
         if event.select.id == "host-select":
             if value != self._host:
                 self._host = value

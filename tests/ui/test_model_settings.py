@@ -462,3 +462,37 @@ async def test_sidebar_buttons_open_the_same_screens(make_app, demo_server):
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
         await pilot.click("#open-models")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "ModelManagerScreen")
+
+
+async def test_picker_updates_in_quick_succession_never_switch_the_model(
+    make_app, demo_server, data_dir
+):
+    """The picker is set for one conversation and at once for another (the model list
+    arrives just as a saved conversation opens): the first update's late "changed" event
+    must not switch the open conversation's model, nor start the two updates answering
+    each other (which switched the model back and forth and saved without end)."""
+    from app.widgets.model_sidebar import ModelSidebar
+
+    app = make_app(model="deepseek-r1:8b")
+    async with app.run_test(size=(160, 48)) as pilot:
+        await connected(pilot)
+        screen = main(app)
+        sidebar = screen.query_one(ModelSidebar)
+        await wait_until(pilot, lambda: len(sidebar.models) > 1)
+        await send(pilot, "hi")
+        await reply_done(pilot)
+        await pilot.pause(0.3)
+        saves = []
+        real_save = screen._save_soon
+        screen._save_soon = lambda conversation: (saves.append(1), real_save(conversation))
+        sidebar.set_models(sidebar.models, "llama3.2:latest")
+        sidebar.set_models(sidebar.models, "deepseek-r1:8b")
+        await pilot.pause(0.5)
+        assert screen.current.model == "deepseek-r1:8b"
+        assert sidebar.query_one("#model-select", Select).value == "deepseek-r1:8b"
+        assert saves == []
+        # A choice in the picker (one change, not overtaken) still switches, once.
+        sidebar.query_one("#model-select", Select).value = "llama3.2:latest"
+        await wait_until(pilot, lambda: screen.current.model == "llama3.2:latest")
+        await pilot.pause(0.3)
+        assert len(saves) == 1
