@@ -855,7 +855,7 @@ class MessageItem:
     def _thinking_header(self, renderer: Renderer, width: int) -> list[Strip]:
         stats = self.message.stats
         seconds = stats.thinking_seconds if stats else None
-        took = f" for {seconds:.1f} s" if seconds else ""
+        took = f" for {seconds:.1f} s" if seconds is not None else ""
         if self.state.streaming and not self._has_content:
             text = f"▾ Thinking{took}…"
         elif self.thinking_open:

@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from .chunked import raw_body
 from .errors import (
     ConnectionFailure,
     ModelNotFoundError,
@@ -105,6 +106,9 @@ class OllamaClient:
         self._request_timeout = request_timeout
         self._transport = transport
         self._client: httpx.AsyncClient | None = None
+        self.raw_reads = True
+        """Read streamed chat replies from the connection in big pieces (`chunked.py`);
+        False: through httpx, chunk by chunk."""
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -264,11 +268,12 @@ class OllamaClient:
         """
         async with self._stream("POST", "/api/chat", {**body, "stream": True}) as response:
             decoder = NDJSONDecoder()
+            raw = raw_body(response) if self.raw_reads else None
             try:
-                async for data in response.aiter_bytes():
+                async for data in raw if raw is not None else response.aiter_bytes():
                     batch: list[ChatChunk] = []
                     try:
-                        for obj in decoder.feed(data):
+                        for obj in decoder.iter_feed(data):
                             if "error" in obj:
                                 raise OllamaStreamError(str(obj["error"]))
                             chunk = ChatChunk.from_json(obj)

@@ -7,6 +7,7 @@ UTF-8 character over two. Lines are only decoded once complete, so neither matte
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .errors import OllamaProtocolError
@@ -34,15 +35,26 @@ class NDJSONDecoder:
         Raises:
             OllamaProtocolError: a complete line is not a JSON object, or a line is too long.
         """
+        return list(self.iter_feed(data))
+
+    def iter_feed(self, data: bytes) -> Iterator[dict[str, Any]]:
+        """Add bytes (at once); yield the objects of the lines they complete, one by one,
+        so that the lines before a bad one are delivered before its error is raised."""
         if b"\n" not in data:
             self._buffer += data
             if len(self._buffer) > self._max:
                 raise OllamaProtocolError(f"a line longer than {self._max} bytes")
-            return []
+            return iter(())
         self._buffer += data
         *lines, rest = self._buffer.split(b"\n")
         self._buffer = bytearray(rest)
-        return [obj for line in lines if (obj := self._decode(line)) is not None]
+        return self._objects(lines)
+
+    def _objects(self, lines: list[bytearray]) -> Iterator[dict[str, Any]]:
+        for line in lines:
+            obj = self._decode(line)
+            if obj is not None:
+                yield obj
 
     def close(self) -> list[dict[str, Any]]:
         """The stream ended: decode a last line that had no newline."""

@@ -25,9 +25,12 @@ from app.ollama.host import parse_host
 USER = [{"role": "user", "content": "hello"}]
 
 
-@pytest.fixture
-async def client(demo_server):
+@pytest.fixture(params=["raw", "httpx"])
+async def client(demo_server, request):
+    """A client reading streamed chat bodies from the connection (`raw`, the default) or
+    through httpx chunk by chunk: every test here holds for both."""
     client = OllamaClient(parse_host(demo_server.url))
+    client.raw_reads = request.param == "raw"
     yield client
     await client.aclose()
 
@@ -286,3 +289,30 @@ async def test_a_chat_body_is_encoded_off_the_event_loop(demo_server, monkeypatc
         await client.aclose()
     assert threads == [False]
     assert demo_server.chat_requests()[-1]["messages"][0]["images"] == [image]
+
+
+async def test_raw_reads_are_used_and_the_next_request_works(demo_server, client, monkeypatch):
+    """A streamed chat is read from the connection itself (when the client may): the
+    connection is then closed, and the requests after it (a stopped stream included)
+    simply open a new one."""
+    from app.ollama import client as client_module
+
+    used = []
+    real = client_module.raw_body
+
+    def spying(response):
+        body = real(response)
+        used.append(body is not None)
+        return body
+
+    monkeypatch.setattr(client_module, "raw_body", spying)
+    demo_server.reply_tokens = 3000
+    first, _, chunks = await collect(client, {"model": "llama3.2", "messages": USER})
+    assert chunks[-1].done and len(chunks) == 3001
+    async with aclosing(client.chat_stream({"model": "llama3.2", "messages": USER})) as s:
+        async for _chunk in s:
+            break  # stopped after one token
+    second, _, _ = await collect(client, {"model": "llama3.2", "messages": USER})
+    assert second == first
+    assert await client.version() == "0.13.0"
+    assert used == ([True] * 3 if client.raw_reads else [])
