@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from typing import TYPE_CHECKING
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the app."""
+    # Start-up allocates a great deal and frees little: the cyclic collector would only
+    # walk it again and again. It is switched back on once the first frame is drawn.
+    gc.disable()
     argv = sys.argv[1:] if argv is None else argv
     if argv:
         args = build_parser().parse_args(argv)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 from typing import TYPE_CHECKING
 
 from textual import work
@@ -19,6 +20,15 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from .demo import ThreadedDemoServer
+
+
+def _collect_garbage_again() -> None:
+    """The first frame is drawn: turn the cyclic garbage collector back on (`__main__`
+    turns it off for start-up). What start-up made lives as long as the app, so it is
+    frozen: later collections do not walk it again."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 class OlladeckApp(App[None]):
@@ -94,6 +104,7 @@ class OlladeckApp(App[None]):
             self.notify(notice, severity="warning", timeout=15, markup=False)
         self.watch(self, "theme", self._remember_theme, init=False)
         self.call_after_refresh(self._write_config_template)
+        self.call_after_refresh(_collect_garbage_again)
         if self.services.config.keymap:
             self.set_timer(0.5, self._check_keymap)
 

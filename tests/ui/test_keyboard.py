@@ -460,3 +460,19 @@ def test_colours_degrade_with_no_color_and_256_colour_terminals(env, xdg, demo_s
         assert truecolour and all(r == g == b for r, g, b in truecolour)  # greys only
     else:
         assert re.search(r"\x1b\[[0-9;]*?[34]8;5;\d+", text)  # the 256-colour palette
+
+
+async def test_garbage_collection_comes_back_after_the_first_frame(make_app):
+    """The command turns the cyclic garbage collector off for start-up (it only slows the
+    first frame down); once that frame is drawn it must be on again, or a long session
+    would never free its reference cycles."""
+    import gc
+
+    gc.disable()
+    try:
+        app = make_app()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_until(pilot, gc.isenabled)
+    finally:
+        gc.enable()
+        gc.unfreeze()
