@@ -10,7 +10,7 @@ from app.models import ChatMessage, ChatOptions, Conversation, ReplyStats, ToolC
 from app.screens.select_text import SelectTextScreen
 from app.store import ConversationStore
 from app.widgets.message_pane import MessagePane
-from tests.conftest import screen_text, wait_until
+from tests.conftest import footer_settled, screen_text, wait_until
 
 WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
@@ -301,6 +301,15 @@ async def test_keys_act_on_the_newest_message_after_a_new_exchange(make_app, dem
         assert messages[3].alternatives
 
 
+async def footer_line(pilot, expected: str) -> str:
+    """The footer's line once it is rebuilt for the keys in force and shows `expected`
+    (it is recomposed after a refresh, so it may be blank or stale for a moment)."""
+    app = pilot.app
+    await wait_until(pilot, lambda: footer_settled(app))
+    await wait_until(pilot, lambda: expected in screen_text(app).splitlines()[-1])
+    return screen_text(app).splitlines()[-1]
+
+
 async def test_the_footer_lists_the_message_keys_at_80_columns(make_app, data_dir):
     older = ChatMessage(role="assistant", content="An older answer.", created_at=WHEN)
     reply = ChatMessage(
@@ -317,14 +326,12 @@ async def test_the_footer_lists_the_message_keys_at_80_columns(make_app, data_di
         await wait_until(pilot, lambda: app.screen.current.id == "keys")
         await wait_until(pilot, lambda: app.screen.query("Footer"))
         pane(app).focus()
-        await pilot.pause(0.2)
-        footer = screen_text(app).splitlines()[-1]
+        footer = await footer_line(pilot, "c Copy")
         for shown in ("c Copy", "1-9 Code", "v Select", "r Regen", "d Delete", "t Thinking"):
             assert shown in footer, (shown, footer)
         assert "[ ] Versions" in footer and footer.rstrip().endswith("palette")
         await pilot.press("k")  # the user's message: Edit instead of Regen
-        await pilot.pause(0.1)
-        footer = screen_text(app).splitlines()[-1]
+        footer = await footer_line(pilot, "e Edit")
         assert "e Edit" in footer and "Regen" not in footer
 
 
@@ -474,7 +481,7 @@ async def test_j_and_k_move_between_messages_and_keys_show_in_the_footer(make_ap
         assert the_pane.selected == 3
         await pilot.press("g")
         assert the_pane.selected == 0
-        footer = screen_text(app).splitlines()[-1]
+        footer = await footer_line(pilot, "Edit")
         assert "Copy" in footer and "Edit" in footer
 
 
