@@ -206,7 +206,8 @@ class DemoServer:
         """Called after the last chunk of every streamed chat reply (benchmarks time it)."""
         self.on_token: Callable[[str], None] | None = None
         """With a `token_rate`: called (on the server's thread) with each content token of
-        a streamed chat reply once it is written (tests compare it with what was saved)."""
+        a streamed chat reply just before it is written, so that a client can never have
+        a token the hook has not seen (tests compare it with what was saved)."""
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
         self._server: asyncio.AbstractServer | None = None
@@ -787,9 +788,9 @@ class DemoServer:
                 pause = next_at - time.monotonic()
                 if pause > 0:
                     await asyncio.sleep(pause)
-                await self._stream_line(writer, line)
                 if self.on_token is not None and field_name == "content":
                     self.on_token(token)
+                await self._stream_line(writer, line)
             else:
                 # As fast as possible: still one HTTP chunk per line, written in batches.
                 buffer.append(b"%x\r\n%s\r\n" % (len(line), line))
