@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from app.config import Config
 from app.models import ChatMessage, ChatOptions, Conversation
@@ -492,6 +495,19 @@ async def test_title_from_the_model(make_app, data_dir, demo_server):
     assert "how do tides work on mars" in asked["messages"][0]["content"]
 
 
+@asynccontextmanager
+async def both_open(one, two) -> AsyncIterator[tuple[Any, Any]]:
+    """Two olladeck instances on one data dir, each showing the conversation "Shared"."""
+    async with (
+        one.run_test(size=(120, 40), notifications=True) as p1,
+        two.run_test(size=(120, 40), notifications=True) as p2,
+    ):
+        for app, pilot in ((one, p1), (two, p2)):
+            await started(pilot, app, 1)
+            await wait_until(pilot, lambda app=app: app.screen.current.title == "Shared")
+        yield p1, p2
+
+
 async def test_two_instances_on_one_data_dir_lose_nothing(make_app, data_dir, demo_server):
     (shared,) = seed(data_dir, ["Shared"])
     # Replies of 60 tokens at 40 a second: both instances stream into the same
@@ -500,13 +516,8 @@ async def test_two_instances_on_one_data_dir_lose_nothing(make_app, data_dir, de
     demo_server.reply_tokens = 60
     one = make_app(model="llama3.2:latest")
     two = make_app(model="llama3.2:latest")
-    async with (
-        one.run_test(size=(120, 40), notifications=True) as p1,
-        two.run_test(size=(120, 40), notifications=True) as p2,
-    ):
+    async with both_open(one, two) as (p1, p2):
         for app, pilot in ((one, p1), (two, p2)):
-            await started(pilot, app, 1)
-            await wait_until(pilot, lambda app=app: app.screen.current.title == "Shared")
             await wait_until(pilot, lambda app=app: app.screen.connection == "connected")
         await p1.press(*"from one", "enter")
         await wait_until(p1, lambda: one.screen.pane.is_streaming(shared.id))
@@ -550,13 +561,7 @@ async def test_a_conflicting_change_is_saved_as_a_copy_and_said(make_app, data_d
     (shared,) = seed(data_dir, ["Shared"])
     one = make_app()
     two = make_app()
-    async with (
-        one.run_test(size=(120, 40), notifications=True) as p1,
-        two.run_test(size=(120, 40), notifications=True) as p2,
-    ):
-        for app, pilot in ((one, p1), (two, p2)):
-            await started(pilot, app, 1)
-            await wait_until(pilot, lambda app=app: app.screen.current.title == "Shared")
+    async with both_open(one, two) as (p1, p2):
         # Both change the system prompt, differently; one saves first.
         one.screen.current.system = "Answer in French."
         one.screen._save_soon(one.screen.current)

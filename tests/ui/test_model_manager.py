@@ -279,6 +279,19 @@ async def test_refresh_lists_the_models_again(make_app, demo_server):
         await wait_until(pilot, lambda: all(m.name != "llava:7b" for m in main(app)._models))
 
 
+async def now_on_gpu(pilot, other, demo_server, text: str) -> None:
+    """The switch to the host named "gpu" took: its server answers, the conversation
+    remembers the name, and the next message goes to it alone."""
+    app = pilot.app
+    await wait_until(pilot, lambda: "Ollama 0.14.1" in screen_text(app))
+    await connected(pilot)
+    assert main(app).current.host == "gpu"
+    await send(pilot, text)
+    await reply_done(pilot)
+    assert other.server.chat_requests()[-1]["messages"][-1]["content"] == text
+    assert not demo_server.chat_requests()
+
+
 async def test_switching_between_named_hosts(make_app, demo_server, data_dir):
     other = ThreadedDemoServer(reply_tokens=SHORT)
     other.server.version = "0.14.1"
@@ -291,13 +304,7 @@ async def test_switching_between_named_hosts(make_app, demo_server, data_dir):
             assert "Ollama 0.13.0" in screen_text(app)
             assert main(app).current.host == "laptop"
             await pilot.press("f9")
-            await wait_until(pilot, lambda: "Ollama 0.14.1" in screen_text(app))
-            await connected(pilot)
-            assert main(app).current.host == "gpu"
-            await send(pilot, "hello gpu")
-            await reply_done(pilot)
-            assert other.server.chat_requests()[-1]["messages"][-1]["content"] == "hello gpu"
-            assert not demo_server.chat_requests()
+            await now_on_gpu(pilot, other, demo_server, "hello gpu")
             await pilot.pause(0.2)
             (path,) = (data_dir / "conversations").glob("*.toml")
             assert tomllib.loads(path.read_text())["host"] == "gpu"
@@ -390,12 +397,6 @@ async def test_the_palette_switches_host_by_name(make_app, demo_server, data_dir
             shown = app.screen.query_one("CommandList").highlighted_option
             assert shown is not None and "Switch host: gpu" in str(shown.prompt)
             await pilot.press("enter")
-            await wait_until(pilot, lambda: "Ollama 0.14.1" in screen_text(app))
-            await connected(pilot)
-            assert main(app).current.host == "gpu"
-            await send(pilot, "via the palette")
-            await reply_done(pilot)
-            assert other.server.chat_requests()[-1]["messages"][-1]["content"] == "via the palette"
-            assert not demo_server.chat_requests()
+            await now_on_gpu(pilot, other, demo_server, "via the palette")
     finally:
         other.stop()
