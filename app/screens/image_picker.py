@@ -20,7 +20,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Static
 
 from ..attachments import (
@@ -36,6 +35,7 @@ from ..attachments import (
 from ..chat import one_line, sanitize
 from ..store import sniff_image_type
 from ..widgets.image_preview import ImagePreview
+from .modal import KeyedModal
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -177,11 +177,13 @@ class PathInput(Input):
         self.screen.query_one(ImageTree).focus()
 
 
-class ImagePickerScreen(ModalScreen[PickedImages | None]):
+class ImagePickerScreen(KeyedModal[PickedImages | None]):
     """Pick image files to attach; dismisses with `PickedImages`, or None if cancelled."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="picker.cancel", tooltip="Close, attach nothing"),
+        Binding(
+            "escape,q", "cancel", "Cancel", id="picker.cancel", tooltip="Close, attach nothing"
+        ),
         Binding(
             "ctrl+g",
             "toggle_hidden",

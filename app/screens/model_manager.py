@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from ..assets import STYLES
@@ -25,6 +24,7 @@ from ..ollama.errors import OllamaError
 from ..widgets.attachment_bar import human_size
 from ..widgets.pull_view import PullView
 from ..widgets.running_models import RunningModels
+from .modal import KeyedModal
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -63,14 +63,14 @@ def literal(text: str) -> Text:
     return Text(sanitize(text))
 
 
-class ModelManagerScreen(ModalScreen[str | None]):
+class ModelManagerScreen(KeyedModal[str | None]):
     """Manage the server's models. Dismisses with a model to use, or None."""
 
     # Loaded when the screen is first shown, not at start-up.
     CSS_PATH = [STYLES / "settings.tcss"]
 
     BINDINGS = [
-        Binding("escape", "close", "Close", id="models.close", tooltip="Close"),
+        Binding("escape,q", "close", "Close", id="models.close", tooltip="Close"),
         Binding("l", "load", "Load", id="models.load", tooltip="Load the model into memory"),
         Binding(
             "u", "unload", "Unload", id="models.unload", tooltip="Unload the model from memory"

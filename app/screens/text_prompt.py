@@ -11,16 +11,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Static
 
+from .modal import KeyedModal
 
-class TextPromptScreen(ModalScreen[str | None]):
+
+class TextPromptScreen(KeyedModal[str | None]):
     """Dismisses with the text entered, or None when cancelled."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="prompt.cancel", tooltip="Close without changes"),
+        Binding(
+            "escape,q", "cancel", "Cancel", id="prompt.cancel", tooltip="Close without changes"
+        ),
         Binding(
             "tab",
             "complete",
