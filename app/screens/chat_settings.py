@@ -1,8 +1,8 @@
 """The settings of one conversation: options, request, format and system prompt.
 
 Edits are a draft: every field is checked as it is typed, and Ctrl+S applies them only when
-all are valid; leaving with changes not applied asks what to do with them. An invalid value is marked where it is, explained, and never leaves this
-screen: it is neither sent nor saved.
+all are valid; leaving with changes not applied asks what to do with them. An invalid value
+is marked where it is, explained, and never leaves this screen: it is neither sent nor saved.
 """
 
 from __future__ import annotations
@@ -609,7 +609,8 @@ class ChatSettingsScreen(KeyedModal[ChatSettings | None]):
         library = self.query_one("#prompt-library", OptionList)
         library.clear_options()
         if not prompts:
-            library.add_option(Option(Content("No saved prompts yet (Ctrl+O saves this one)."), None))
+            empty = Content("No saved prompts yet (Ctrl+O saves this one).")
+            library.add_option(Option(empty, None))
             library.disabled = True
         else:
             library.disabled = False

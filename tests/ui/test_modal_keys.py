@@ -1,0 +1,163 @@
+"""Keys and focus in the dialogs and screens over the main one, and in the overlays of a
+narrow terminal: F1 in every dialog, q and Escape back, Ctrl alternatives to the F-keys,
+focus where typing is expected, and a screen repainted whole after an overlay closes."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.command import CommandPalette
+from textual.widgets import Input, TabbedContent
+
+from app.screens.chat_settings import ChatSettingsScreen
+from app.screens.confirm import ChoiceScreen
+from app.screens.help import HelpScreen
+from app.screens.image_picker import ImagePickerScreen
+from app.screens.model_manager import ModelManagerScreen
+from tests.conftest import wait_until
+from tests.ui.test_model_settings import SHORT, connected, main, reply_done, send
+
+
+def help_ids(app) -> str:
+    return "\n".join(str(s.render()) for s in app.screen.query(".help-row"))
+
+
+async def on_top(pilot, kind: type) -> None:
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, kind))
+    await pilot.pause()
+
+
+async def test_f1_answers_in_every_dialog_and_q_goes_back_outside_text_fields(
+    make_app, demo_server, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # where the image picker starts
+    app = make_app(model="llama3.2:latest")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await connected(pilot)
+        # Settings: F1 lists its keys (not the main screen's), Escape closes the help.
+        await pilot.press("ctrl+t")
+        await on_top(pilot, ChatSettingsScreen)
+        settings = app.screen
+        await pilot.press("f1")
+        await on_top(pilot, HelpScreen)
+        ids = help_ids(app)
+        assert "settings.apply" in ids and "settings.discard" in ids and "dialog.help" in ids
+        assert "conversation.new" not in ids
+        assert "app.quit" in ids  # Ctrl+Q works over every screen
+        await pilot.press("escape")
+        await on_top(pilot, ChatSettingsScreen)
+        # In a text field q is typed; elsewhere it goes back.
+        field = settings.query_one("#option-temperature", Input)
+        assert field.has_focus
+        await pilot.press("q")
+        assert field.value == "q" and app.screen is settings
+        await pilot.press("ctrl+u")
+        settings.query_one("#settings-tabs Tabs").focus()
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ChatSettingsScreen))
+        # Models: F1, then q (the table has the focus) closes the help and then the screen.
+        await pilot.press("f3")
+        await on_top(pilot, ModelManagerScreen)
+        await pilot.press("f1")
+        await on_top(pilot, HelpScreen)
+        assert "models.refresh" in help_ids(app) and "models.cancel_pull" in help_ids(app)
+        await pilot.press("q")
+        await on_top(pilot, ModelManagerScreen)
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ModelManagerScreen))
+        # The image picker: F1 lists its keys and those of its tree and path field.
+        await pilot.press("ctrl+o")
+        await on_top(pilot, ImagePickerScreen)
+        await pilot.press("f1")
+        await on_top(pilot, HelpScreen)
+        ids = help_ids(app)
+        assert "picker.cancel" in ids and "picker.mark" in ids and "picker.complete" in ids
+        await pilot.press("f1")  # F1 again closes the help
+        await on_top(pilot, ImagePickerScreen)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ImagePickerScreen))
+
+
+async def test_settings_keys_without_f_keys_and_leaving_with_changes_asks(make_app, demo_server):
+    demo_server.reply_tokens = SHORT
+    app = make_app(model="llama3.2:latest")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await connected(pilot)
+        await pilot.press("ctrl+t")
+        await on_top(pilot, ChatSettingsScreen)
+        settings = app.screen
+        # Ctrl+R clears the focused field (F5 did), Ctrl+L the whole tab (F8 did).
+        await pilot.press(*"0.5")
+        await pilot.press("ctrl+r")
+        assert settings.query_one("#option-temperature", Input).value == ""
+        await pilot.press(*"0.5")
+        settings.query_one("#option-top_k", Input).value = "7"
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert settings.texts["temperature"] == "" and settings.texts["top_k"] == ""
+        # Every key is also in this screen's command palette, and runs the same action.
+        await pilot.press(*"0.5")
+        titles = [command.title for command in settings.system_commands()]
+        for title in ("Apply", "Close", "Reset field", "Reset tab", "Discard", "Help"):
+            assert title in titles
+        await pilot.press("ctrl+p")
+        await on_top(pilot, CommandPalette)
+        palette = app.screen
+        palette.query_one("CommandInput").value = "Reset field"
+        shown = palette.query_one("CommandList")
+        await wait_until(
+            pilot,
+            lambda: (
+                shown.highlighted_option is not None
+                and "Reset field" in str(shown.highlighted_option.prompt)
+            ),
+        )
+        await pilot.press("enter")
+        await on_top(pilot, ChatSettingsScreen)
+        await wait_until(pilot, lambda: settings.texts["temperature"] == "")
+        # Escape with changes not applied asks, and keys typed before the question appeared
+        # are not taken as an answer.
+        await pilot.press(*"0.25")
+        typed_ahead = events.Key("a", "a")  # typed before the question, delivered late
+        await pilot.press("escape")
+        await on_top(pilot, ChoiceScreen)
+        app.post_message(typed_ahead)
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, ChoiceScreen)  # "a" (apply) was not taken
+        await pilot.press("k")  # keep editing
+        await on_top(pilot, ChatSettingsScreen)
+        assert settings.query_one("#option-temperature", Input).value == "0.25"
+        await pilot.press("escape")
+        await on_top(pilot, ChoiceScreen)
+        await pilot.press("d")  # discard
+        await wait_until(pilot, lambda: not isinstance(app.screen, ChatSettingsScreen))
+        assert main(app).current.chat_options.options == {}
+        # Ctrl+S applies (and is in the footer); Ctrl+G discards.
+        await pilot.press("ctrl+t")
+        await on_top(pilot, ChatSettingsScreen)
+        footer_keys = [str(k.key_display) for k in app.screen.query("FooterKey")]
+        assert "^s" in footer_keys, footer_keys
+        await pilot.press(*"0.25", "ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ChatSettingsScreen))
+        assert main(app).current.chat_options.options == {"temperature": 0.25}
+        await pilot.press("ctrl+t")
+        await on_top(pilot, ChatSettingsScreen)
+        await pilot.press("ctrl+u", *"0.9", "ctrl+g")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ChatSettingsScreen))
+        await send(pilot, "hi")
+        await reply_done(pilot)
+        assert demo_server.chat_requests()[-1]["options"] == {"temperature": 0.25}
+        # The system prompt library: Ctrl+O saves, d deletes from the list (after asking).
+        main(app).current.system = "Be brief."
+        main(app).action_open_settings("system")
+        await on_top(pilot, ChatSettingsScreen)
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "TextPromptScreen")
+        await pilot.press(*"Terse", "enter")
+        settings = app.screen
+        await wait_until(pilot, lambda: settings.prompts)
+        settings.query_one("#prompt-library").focus()
+        await pilot.press("d")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: not settings.prompts)
+        assert settings.query_one(TabbedContent).active == "system"
