@@ -1,9 +1,10 @@
 """Choosing image files by keyboard: a folder tree of images, a path field, a preview.
 
-The tree lists folders and files named like images (what is sent is judged by content
-later). Space marks files, Enter attaches the marked ones (or the one under the cursor).
-The path field takes `~` and paths relative to the folder shown; Tab completes it, Enter
-opens a folder or attaches a file.
+The path field has the focus first, so a path can be typed at once. The tree lists folders
+and files named like images (what is sent is judged by content later). Space marks files,
+Enter attaches the marked ones (or the one under the cursor). The path field takes `~` and
+paths relative to the folder shown; Tab completes it, Enter opens a folder or attaches a
+file.
 """
 
 from __future__ import annotations
@@ -224,8 +225,8 @@ class ImagePickerScreen(KeyedModal[PickedImages | None]):
             yield marked
             yield Static(
                 Content(
-                    "Space mark · Enter attach · Backspace up a folder · "
-                    "Tab complete · Ctrl+G hidden files · Esc cancel"
+                    "↓ tree · Space mark · Enter attach · Backspace up · "
+                    "Tab complete · Ctrl+G hidden · F1 keys · Esc cancel"
                 ),
                 classes="dialog-hint",
             )
@@ -239,8 +240,12 @@ class ImagePickerScreen(KeyedModal[PickedImages | None]):
         return self.query_one(PathInput)
 
     def on_mount(self) -> None:
-        self._set_field(self._folder_text(self.start), cursor_to_end=False)
-        self.image_tree.focus()
+        # Typing goes to the path field at once (the tree takes no text): the folder shown
+        # there is selected, so a typed path replaces it (a bare name is read relative to
+        # that folder). Down moves to the tree.
+        self._set_field(self._folder_text(self.start))
+        self.path_input.focus()
+        self.path_input.select_all()
 
     def _set_field(self, real: str, *, cursor_to_end: bool = True) -> None:
         """Put a real path in the path field, shown on one line (see `_real_path`)."""

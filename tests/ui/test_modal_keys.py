@@ -8,12 +8,15 @@ from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input, TabbedContent
 
+from app.attachments import save_last_folder
 from app.screens.chat_settings import ChatSettingsScreen
 from app.screens.confirm import ChoiceScreen
 from app.screens.help import HelpScreen
 from app.screens.image_picker import ImagePickerScreen
 from app.screens.model_manager import ModelManagerScreen
-from tests.conftest import wait_until
+from tests.conftest import screen_text, wait_until
+from tests.ui.test_images import VISION, make_png, ready
+from tests.ui.test_images import main_bar as attachment_bar
 from tests.ui.test_model_settings import SHORT, connected, main, reply_done, send
 
 
@@ -161,3 +164,51 @@ async def test_settings_keys_without_f_keys_and_leaving_with_changes_asks(make_a
         await pilot.press("y")
         await wait_until(pilot, lambda: not settings.prompts)
         assert settings.query_one(TabbedContent).active == "system"
+
+
+async def test_a_path_typed_right_after_ctrl_o_is_attached(
+    make_app, demo_server, data_dir, tmp_path
+):
+
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    make_png(folder / "red.png")
+    other = tmp_path / "other"
+    other.mkdir()
+    make_png(other / "blue.png", colour=(0, 0, 255))
+    save_last_folder(data_dir, folder)
+    app = make_app(model=VISION)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ImagePickerScreen))
+        # A name typed at once: relative to the folder shown (the field's text is replaced).
+        await pilot.press(*"red.png", "enter")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ImagePickerScreen))
+        await wait_until(pilot, lambda: ready(app))
+        assert [a.path for a in attachment_bar(app).attachments] == [str(folder / "red.png")]
+        # A whole path, typed at once too.
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ImagePickerScreen))
+        await pilot.press(*str(other / "blue.png"), "enter")
+        await wait_until(pilot, lambda: len(attachment_bar(app).attachments) == 2)
+        assert attachment_bar(app).attachments[1].path == str(other / "blue.png")
+
+
+async def test_the_picker_preview_never_shows_a_widget_name(
+    make_app, demo_server, data_dir, tmp_path
+):
+    folder = tmp_path / "pics"
+    folder.mkdir()
+    (folder / "fake.png").write_text("a text file with an image name")
+    make_png(folder / "red.png")
+    save_last_folder(data_dir, folder)
+    app = make_app(model=VISION)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, ImagePickerScreen))
+        picker = app.screen
+        await wait_until(pilot, lambda: len(picker.image_tree.root.children) == 2)
+        await pilot.press("down", "down")  # to the tree, then fake.png: refused, with why
+        await wait_until(pilot, lambda: "Not an image" in screen_text(app))
+        assert "ImagePreview" not in screen_text(app)
+        assert "picker-image" not in screen_text(app)
