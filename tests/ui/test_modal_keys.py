@@ -212,3 +212,42 @@ async def test_the_picker_preview_never_shows_a_widget_name(
         await wait_until(pilot, lambda: "Not an image" in screen_text(app))
         assert "ImagePreview" not in screen_text(app)
         assert "picker-image" not in screen_text(app)
+
+
+async def test_after_a_pull_the_footer_and_the_cursor_follow_the_models(make_app, demo_server):
+    from textual.widgets import DataTable
+
+    from app.widgets.pull_view import PullView
+    from tests.conftest import footer_settled
+
+    demo_server.pull_seconds = 0.3
+    app = make_app(model="llama3.2:latest")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await connected(pilot)
+        await pilot.press("f3")
+        await on_top(pilot, ModelManagerScreen)
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.models)
+        table = screen.query_one("#installed-table", DataTable)
+        await wait_until(pilot, lambda: screen.selected_installed() == "llama3.2:latest")
+        row = table.cursor_row
+        # The server lists its models in another order (another client changed them): the
+        # cursor stays on the model, not on the row number.
+        items = list(demo_server.models.items())
+        demo_server.models = dict([*items[row + 1 :], *items[: row + 1]])
+        await pilot.press("r")
+        await wait_until(pilot, lambda: table.cursor_row != row)
+        assert screen.selected_installed() == "llama3.2:latest"
+        # A pull: "Cancel pull" is offered while it runs, not after it succeeded, and the
+        # cursor then goes to the pulled model.
+        screen.query_one("#models-tabs").active = "pull"
+        await pilot.pause()
+        view = screen.query_one(PullView)
+        screen.query_one("#pull-name").focus()
+        await pilot.press(*"phi4-mini", "enter")
+        await wait_until(pilot, lambda: view.tracker is not None and view.tracker.finished)
+        await wait_until(pilot, lambda: screen.selected_installed() == "phi4-mini:latest")
+        await wait_until(pilot, lambda: footer_settled(app))
+        actions = [key.action for key in screen.query("FooterKey")]
+        assert "cancel_pull" not in actions, actions
+        assert screen.check_action("cancel_pull", ()) is False
