@@ -251,3 +251,114 @@ async def test_after_a_pull_the_footer_and_the_cursor_follow_the_models(make_app
         actions = [key.action for key in screen.query("FooterKey")]
         assert "cancel_pull" not in actions, actions
         assert screen.check_action("cancel_pull", ()) is False
+
+
+def focus_in(app, selector: str) -> bool:
+    focused = app.focused
+    region = app.screen.query_one(selector)
+    return focused is not None and (focused is region or region in focused.ancestors)
+
+
+async def test_an_overlay_takes_the_focus_and_escape_closes_it(make_app, demo_server):
+    app = make_app(model="llama3.2:latest")
+    async with app.run_test(size=(84, 24)) as pilot:
+        await connected(pilot)
+        screen = main(app)
+        for key, name, selector in (
+            ("ctrl+l", "list", "#conversations"),
+            ("ctrl+right_square_bracket", "sidebar", "#sidebar"),
+        ):
+            assert screen.prompt.has_focus
+            await pilot.press(key)
+            await wait_until(pilot, lambda name=name: screen.has_class(f"-overlay-{name}"))
+            await wait_until(pilot, lambda selector=selector: focus_in(app, selector))
+            await pilot.press("down")  # goes to the overlay, not to the hidden input
+            assert focus_in(app, selector) and screen.prompt.text == ""
+            await pilot.press("escape")
+            await wait_until(pilot, lambda name=name: screen.has_class(f"-hide-{name}"))
+            assert not screen.has_class(f"-overlay-{name}")
+            assert screen.prompt.has_focus
+        # With no overlay, Escape does nothing to the regions.
+        await pilot.press("escape")
+        assert screen.has_class("-hide-list") and screen.has_class("-hide-sidebar")
+
+
+class Terminal:
+    """What a terminal shows after Textual's output (cursor moves and text; a wide character
+    takes two cells, and writing over either half erases the other, as terminals do)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width = width
+        self.rows = [[" "] * width for _ in range(height)]
+        self.x = self.y = 0
+
+    def write(self, data: str) -> None:
+        import re
+
+        position = 0
+        for match in re.finditer(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07]*\x07", data):
+            self._text(data[position : match.start()])
+            position = match.end()
+            if match.group(2) == "H":
+                row, _, column = (match.group(1) or "1;1").partition(";")
+                self.y, self.x = int(row or 1) - 1, int(column or 1) - 1
+        self._text(data[position:])
+
+    def _text(self, text: str) -> None:
+        from rich.cells import get_character_cell_size
+
+        for char in text:
+            width = get_character_cell_size(char)
+            row, x = self.rows[self.y], self.x
+            if not width or x >= self.width:
+                continue
+            if row[x] == "" and x > 0:
+                row[x - 1] = " "  # the right half of a wide character: it goes
+            after = x + width
+            if after < self.width and row[after] == "":
+                row[after] = " "  # the left half of one was overwritten
+            row[x] = char
+            if width == 2 and x + 1 < self.width:
+                row[x + 1] = ""
+            self.x += width
+
+    def text(self) -> str:
+        return "\n".join("".join(row) for row in self.rows)
+
+
+async def test_closing_an_overlay_repaints_wide_characters_at_its_edge(make_app, demo_server):
+    from textual._compositor import CompositorUpdate
+
+    demo_server.reply_tokens = SHORT
+    app = make_app(model="llama3.2:latest")
+    async with app.run_test(size=(80, 24)) as pilot:
+        terminal = Terminal(80, 24)
+        display = app._display
+
+        def record(screen, update) -> None:
+            # Headless runs write nothing: what would be written is kept here instead.
+            if isinstance(update, CompositorUpdate):
+                terminal.write(update.render_segments(app.console))
+            display(screen, update)
+
+        app._display = record
+        await connected(pilot)
+        screen = main(app)
+        line = "日本語の文字列" * 6  # wide characters across the overlay's edge at either parity
+        screen.prompt.text = f"{line}\na{line}"
+        await pilot.press("enter")
+        await reply_done(pilot)
+        await pilot.pause(0.2)
+        before = terminal.text()
+        assert line[:20] in before.replace("\n", "")
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: screen.has_class("-overlay-list"))
+        await pilot.pause(0.2)
+        assert terminal.text() != before
+        # Back to the input (as Tab would), then Ctrl+L again: only the list's place changes.
+        screen.prompt.focus()
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: screen.has_class("-hide-list"))
+        await pilot.pause(0.2)
+        assert terminal.text() == before
