@@ -462,6 +462,8 @@ class ChatSettingsScreen(KeyedModal[ChatSettings | None]):
             keep_alive=parse_keep_alive(self.query_one("#keep-alive", Input).value),
             think=think_from_key(think) if isinstance(think, str) else None,
             stream=self.query_one("#stream", Checkbox).value,
+            # Not edited here (Ctrl+G on the main screen): kept as it is.
+            tools=self.conversation.chat_options.tools,
         )
         system = self.query_one("#system-text", TextArea).text
         if system == self._system_shown:

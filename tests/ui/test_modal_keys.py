@@ -85,6 +85,15 @@ async def test_settings_keys_without_f_keys_and_leaving_with_changes_asks(make_a
     app = make_app(model="llama3.2:latest")
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await connected(pilot)
+        # Nothing edited: Escape closes at once (tool calling, set elsewhere, is no change).
+        await pilot.press("ctrl+g")
+        assert main(app).current.chat_options.tools is True
+        await pilot.press("ctrl+t")
+        await on_top(pilot, ChatSettingsScreen)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is main(app))
+        assert main(app).current.chat_options.tools is True
+        await pilot.press("ctrl+g")
         await pilot.press("ctrl+t")
         await on_top(pilot, ChatSettingsScreen)
         settings = app.screen
