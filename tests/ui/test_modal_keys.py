@@ -4,6 +4,8 @@ focus where typing is expected, and a screen repainted whole after an overlay cl
 
 from __future__ import annotations
 
+import json
+
 from textual import events
 from textual.command import CommandPalette
 from textual.widgets import Input, TabbedContent
@@ -371,3 +373,33 @@ async def test_closing_an_overlay_repaints_wide_characters_at_its_edge(make_app,
         await wait_until(pilot, lambda: screen.has_class("-hide-list"))
         await pilot.pause(0.2)
         assert terminal.text() == before
+
+
+async def test_import_path_enter_and_tab_take_the_completion_shown(make_app, tmp_path, monkeypatch):
+    from app.screens.text_prompt import TextPromptScreen
+
+    monkeypatch.chdir(tmp_path)
+    body = {"model": "llama3.2:latest", "messages": [{"role": "user", "content": "hello"}]}
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "chat-one.json").write_text(json.dumps(body))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = main(app)
+        await app.run_action("screen.import_conversation")
+        await on_top(pilot, TextPromptScreen)
+        prompt = app.screen
+        field = prompt.query_one(Input)
+        # A name that is not there: the error says which path was tried.
+        await pilot.press(*"nope.json", "enter")
+        error = prompt.query_one(".dialog-error")
+        await wait_until(pilot, lambda: str(tmp_path / "nope.json") in str(error.render()))
+        # Tab puts in the grey completion, whether shown already or not.
+        await pilot.press("ctrl+u", *"ex", "tab")
+        await wait_until(pilot, lambda: field.value == "exports/")
+        # Enter with a completion shown takes the completion, as Tab would.
+        await pilot.press("c")
+        await wait_until(pilot, lambda: prompt.suggestion == "exports/chat-one.json")
+        assert "hat-one.json" in screen_text(app)  # shown in grey after the cursor
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen)
+        await wait_until(pilot, lambda: [m.content for m in screen.current.messages] == ["hello"])
