@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -349,6 +349,37 @@ class ChatSettingsScreen(KeyedModal[ChatSettings | None]):
             "system": "#system-text",
         }[tab]
         self.query_one(target).focus()
+
+    def scroll_to_center(self, widget: Widget, animate: bool = True, **kwargs: Any) -> None:
+        # Focus moves scroll at once here (the screen centres the focused widget): an
+        # animated scroll could end after, and undo, the one that shows the whole setting.
+        super().scroll_to_center(widget, False, **kwargs)
+
+    @on(events.DescendantFocus)
+    def _show_focused_setting(self, event: events.DescendantFocus) -> None:
+        """Tab scrolls the whole setting into view: its name and explanation above the
+        field, and what is said under it, not only the line that has the cursor."""
+        widget = event.widget
+        group: list[Widget] = []
+        for node in widget.ancestors_with_self:
+            if isinstance(node, OptionField):
+                group = [node]
+                break
+            if isinstance(node, Widget) and node.has_class("option-row"):
+                # A row, then the lines that explain it (up to the next row).
+                group = [node]
+                parent = node.parent
+                siblings = list(parent.children) if parent is not None else []
+                for sibling in siblings[siblings.index(node) + 1 :]:
+                    if sibling.has_class("option-row"):
+                        break
+                    if sibling.display:
+                        group.append(sibling)
+                break
+        if group:
+            # The last part first, then the first: all of it if it fits, its top if not.
+            for part in (group[-1], group[0]):
+                part.scroll_visible(animate=False)
 
     # -- checking -------------------------------------------------------------------------
 

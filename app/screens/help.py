@@ -7,6 +7,7 @@ import importlib
 import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -131,7 +132,7 @@ def all_bindings(keymap: dict[str, str] | None = None) -> list[KeyHelp]:
     return rows
 
 
-def screen_bindings(screen: Screen[object], keymap: dict[str, str] | None = None) -> list[KeyHelp]:
+def screen_bindings(screen: Screen[Any], keymap: dict[str, str] | None = None) -> list[KeyHelp]:
     """The keys of one screen: its own (and its base classes'), then those of the olladeck
     widgets on it, then the few that work anywhere (the app's priority keys, Textual's)."""
     keymap = keymap or {}
@@ -173,7 +174,7 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def __init__(
-        self, keymap: dict[str, str] | None = None, *, screen: Screen[object] | None = None
+        self, keymap: dict[str, str] | None = None, *, screen: Screen[Any] | None = None
     ) -> None:
         """
         Args:

@@ -403,3 +403,58 @@ async def test_import_path_enter_and_tab_take_the_completion_shown(make_app, tmp
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is screen)
         await wait_until(pilot, lambda: [m.content for m in screen.current.messages] == ["hello"])
+
+
+async def test_settings_show_the_focused_field_whole_and_marked(make_app, demo_server):
+    from textual.widget import Widget
+
+    from app.widgets.option_field import OptionField
+
+    app = make_app(model="llama3.2:latest")
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await connected(pilot)
+        await pilot.press("ctrl+t")
+        await on_top(pilot, ChatSettingsScreen)
+        settings = app.screen
+        scroll = settings.query_one("#options-scroll")
+
+        def seen_whole(widget: Widget, container: Widget) -> bool:
+            return container.region.contains_region(widget.region)
+
+        def marked_lines() -> list[str]:
+            # The mark is a shape (a bar at the left), seen without any colour.
+            return [line for line in screen_text(app).splitlines() if line.startswith("│ ▌")]
+
+        # Tab and Shift+Tab: each option is scrolled into view whole (its name and what it
+        # does above its field: going up, not only the field's line), and marked.
+        for key in ["tab"] * 10 + ["shift+tab"] * 8:
+            await pilot.press(key)
+            await pilot.pause()
+            field = app.focused.parent
+            assert isinstance(field, OptionField)
+            await wait_until(pilot, lambda field=field: seen_whole(field, scroll))
+            name = field.spec.name
+            await wait_until(pilot, lambda name=name: any(name in line for line in marked_lines()))
+            assert len(marked_lines()) == field.region.height
+        # A row of the Request tab: with the lines that explain it under it.
+        settings.query_one("#settings-tabs", TabbedContent).active = "request"
+        await pilot.pause()
+        settings.query_one("#keep-alive").focus()
+        request = settings.query_one("#request-scroll")
+        last = request.query(".option-description").last()
+        await wait_until(pilot, lambda: seen_whole(last, request))
+        await wait_until(pilot, lambda: any("keep_alive" in line for line in marked_lines()))
+        # A refused apply goes to the field refused, on its tab, in view (here above the
+        # part of the list on show).
+        settings.query_one("#settings-tabs", TabbedContent).active = "options"
+        await pilot.pause()
+        settings.query_one("#option-num_thread", Input).focus()
+        await wait_until(pilot, lambda: scroll.scroll_y > 20)
+        settings.query_one("#settings-tabs", TabbedContent).active = "request"
+        settings.query_one("#option-top_k", Input).value = "many"
+        await pilot.press("ctrl+s")
+        bad = settings.query_one("#option-top_k", Input)
+        await wait_until(pilot, lambda: bad.has_focus)
+        assert settings.query_one("#settings-tabs", TabbedContent).active == "options"
+        await wait_until(pilot, lambda: seen_whole(bad.parent, scroll))
+        assert app.screen is settings
