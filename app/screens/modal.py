@@ -85,14 +85,12 @@ def _keymap(node: Widget | KeyedModal[object]) -> dict[str, str]:
 
 class FreshKeysModal(KeyedModal[ResultT]):
     """A question that never takes an answer typed before it appeared: keys pressed before
-    its first frame was drawn (typed ahead, meant for the screen below) are dropped."""
+    it was put on the screen (typed ahead, meant for the screen below, and still waiting
+    to be handled) are dropped."""
 
     _shown_at: float | None = None
 
     def on_mount(self) -> None:
-        self.call_after_refresh(self._shown)
-
-    def _shown(self) -> None:
         self._shown_at = _clock()
 
     def on_key(self, event: events.Key) -> None:
