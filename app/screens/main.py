@@ -477,11 +477,15 @@ class MainScreen(HistoryActions, Screen[None]):
             self._end_edit(restore=False)
             event.prompt_input.clear()
             self.attachments.clear()
-            await self.pane.resend_edited(conversation, editing[1], text, images)
+            await self.pane.resend_edited(
+                conversation, editing[1], text, images, self._image_names(images)
+            )
             self.refresh_list()
             self.refresh_bindings()
             return
-        message = ChatMessage(role="user", content=text, images=images)
+        message = ChatMessage(
+            role="user", content=text, images=images, image_names=self._image_names(images)
+        )
         conversation.messages.append(message)
         conversation.updated_at = now()
         self.conversations[conversation.id] = conversation
@@ -1039,6 +1043,11 @@ class MainScreen(HistoryActions, Screen[None]):
         # Once they are read, a notice says what was attached.
         what = "paths were" if len(event.paths) > 1 else "path was"
         self.attachments.add_paths(event.paths, announce=f"The pasted {what} not inserted as text.")
+
+    def _image_names(self, refs: list[str]) -> dict[str, str]:
+        """The file names of the attached images about to be sent, by reference."""
+        names = self.attachments.names
+        return {ref: names[ref] for ref in refs if ref in names}
 
     def _images_to_send(self, model: str) -> list[str] | None:
         """The store references of the attached images, or None if sending must wait."""

@@ -536,22 +536,26 @@ class MessagePane(Widget, can_focus=True):
         if message.id in self._describing:
             return
         self._describing.add(message.id)
-        self._read_images(message.id, list(message.images))
+        self._read_images(message.id, list(message.images), dict(message.image_names))
 
     @work(thread=True, group="images", exit_on_error=False, description="Reading sent images")
-    def _read_images(self, message_id: str, refs: list[str]) -> None:
+    def _read_images(self, message_id: str, refs: list[str], names: dict[str, str]) -> None:
         """Describe a message's images from the store, with small pictures (in a thread)."""
         from ..attachments import stored_image_info
+        from ..chat import one_line
         from ..rendering import ImageView, half_block_cells
 
         views = []
         for number, ref in enumerate(refs, 1):
             info = stored_image_info(self.services.store.images, ref)
+            title = f"image {number}"
+            if names.get(ref):
+                title = f"{title} · {one_line(names[ref])}"
             if info.state == "error":
-                views.append(ImageView(f"image {number} · {info.error}"))
+                views.append(ImageView(f"{title} · {info.error}"))
                 continue
             cells = half_block_cells(info.thumbnail) if info.thumbnail is not None else ()
-            views.append(ImageView(f"image {number} · {info.facts}", cells))
+            views.append(ImageView(f"{title} · {info.facts}", cells))
         self.app.call_from_thread(self._images_described, message_id, views)
 
     def _images_described(self, message_id: str, views: list[Any]) -> None:
@@ -1006,14 +1010,21 @@ class MessagePane(Widget, can_focus=True):
         message_id: str,
         text: str,
         images: list[str] | None = None,
+        image_names: dict[str, str] | None = None,
     ) -> None:
         """Replace a user message by its edited text and ask again from there.
 
-        The message keeps its images; `images` are added to them.
+        The message keeps its images; `images` (attached from files `image_names`) are
+        added to them.
         """
         index = next(i for i, m in enumerate(conversation.messages) if m.id == message_id)
-        kept = conversation.messages[index].images
-        edited = ChatMessage(role="user", content=text, images=[*kept, *(images or [])])
+        old = conversation.messages[index]
+        edited = ChatMessage(
+            role="user",
+            content=text,
+            images=[*old.images, *(images or [])],
+            image_names={**old.image_names, **(image_names or {})},
+        )
         replace_tail(conversation, index, [edited])
         conversation.updated_at = now()
         self.selected = None

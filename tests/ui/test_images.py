@@ -6,6 +6,7 @@ import base64
 import os
 import shutil
 import stat
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -332,9 +333,14 @@ async def test_history_is_resent_after_the_original_file_is_deleted(
         first_item = app.screen.pane._items[0]
         await wait_until(pilot, lambda: first_item.state.images is not None)
         (view,) = first_item.state.images
-        assert view.label == "image 1 · PNG · 64x48 · " + view.label.rsplit(" · ", 1)[1]
+        # It keeps the name of the file it was attached from, though that file is gone.
+        assert view.label == "image 1 · once.png · PNG · 64x48 · " + view.label.rsplit(" · ", 1)[1]
         assert view.cells and view.cells[0][0][0] == (1, 2, 3)  # the picture's colour
-        await wait_until(pilot, lambda: "▣ image 1 · PNG · 64x48" in screen_text(app))
+        await wait_until(pilot, lambda: "▣ image 1 · once.png · PNG · 64x48" in screen_text(app))
+        conversation_id = app.screen.current.id
+    saved = tomllib.loads((data_dir / "conversations" / f"{conversation_id}.toml").read_text())
+    (ref,) = saved["messages"][0]["images"]
+    assert saved["messages"][0]["image_names"] == {ref: "once.png"}
     first, second = demo_server.chat_requests()[-2:]
     assert decoded(first["messages"][0]["images"]) == [data]
     history = second["messages"]
