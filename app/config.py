@@ -79,6 +79,10 @@ class Config:
     title_from_model: bool = False
     """Ask the conversation's model for a short title after its first reply (in the
     background); otherwise the title is the start of the first message."""
+    rejected_hosts: tuple[str, ...] = ()
+    """Not a setting: the `[hosts]` names left out because their address is malformed."""
+    host_problems: tuple[str, ...] = ()
+    """Not a setting: why `host` or a `[hosts]` entry was left out (said at start)."""
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -181,7 +185,41 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
     if "tools" in values:
         values["tools"] = _parse_tools(values["tools"], source)
     _check_request_defaults(values, source)
+    _drop_bad_hosts(values, text, source)
     return Config(**values)
+
+
+def _drop_bad_hosts(values: dict[str, Any], text: str, source: str) -> None:
+    """Leave out `host` and `[hosts]` entries that name no server, saying why (in place):
+    a typo in one address must not stop olladeck from starting."""
+    from .ollama.host import InvalidHost, check_host
+
+    problems: list[str] = []
+    hosts = dict(values.get("hosts", {}))
+    rejected: list[str] = []
+    for name, address in list(hosts.items()):
+        try:
+            check_host(address)
+        except InvalidHost as exc:
+            del hosts[name]
+            rejected.append(name)
+            where = _line_of(text, name, "hosts")
+            problems.append(f"{source}{where}: [hosts] '{name}': {exc} It is left out.")
+    host = values.get("host", "")
+    instead = "OLLAMA_HOST or the default is used instead."
+    if host in rejected:
+        values["host"] = ""
+        problems.append(f"{source}: 'host' names [hosts] '{host}', which is left out; {instead}")
+    elif host and host not in hosts:
+        try:
+            check_host(host)
+        except InvalidHost as exc:
+            values["host"] = ""
+            problems.append(f"{source}{_line_of(text, 'host')}: 'host': {exc} {instead}")
+    if problems:
+        values["hosts"] = hosts
+        values["rejected_hosts"] = tuple(rejected)
+        values["host_problems"] = tuple(problems)
 
 
 # -- [tools] --------------------------------------------------------------------------------
@@ -378,9 +416,10 @@ def load_config(path: Path | None = None) -> tuple[Config, str | None]:
     except (OSError, UnicodeDecodeError) as exc:
         return Config(), f"Could not read {path}: {exc}. Using the defaults."
     try:
-        return parse_config(text, str(path)), None
+        config = parse_config(text, str(path))
     except ConfigError as exc:
         return Config(), f"{exc}. Using the defaults."
+    return config, "\n".join(config.host_problems) or None
 
 
 # -- the file on disk -------------------------------------------------------------------------
