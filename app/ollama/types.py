@@ -129,6 +129,12 @@ class ModelDetails:
         """True when the model lists the capability (`vision`, `tools`, `thinking`, ...)."""
         return capability in self.capabilities
 
+    @property
+    def embedding_only(self) -> bool:
+        """True for a model that only makes embeddings: it cannot chat. (A server too old
+        to list capabilities lists none: such a model is not taken for one.)"""
+        return "embedding" in self.capabilities and "completion" not in self.capabilities
+
     @classmethod
     def from_json(cls, name: str, obj: dict[str, Any]) -> ModelDetails:
         details = obj.get("details") if isinstance(obj.get("details"), dict) else {}
