@@ -40,6 +40,10 @@ def config_path() -> Path:
     return config_dir() / "config.toml"
 
 
+NOT_A_SETTING = {"setting": False}
+"""Metadata of a `Config` field that is not read from the file (what reading it found)."""
+
+
 @dataclass(frozen=True)
 class Config:
     """Settings from `config.toml`. Every field is optional in the file."""
@@ -79,9 +83,9 @@ class Config:
     title_from_model: bool = False
     """Ask the conversation's model for a short title after its first reply (in the
     background); otherwise the title is the start of the first message."""
-    rejected_hosts: tuple[str, ...] = ()
+    rejected_hosts: tuple[str, ...] = field(default=(), metadata=NOT_A_SETTING)
     """Not a setting: the `[hosts]` names left out because their address is malformed."""
-    host_problems: tuple[str, ...] = ()
+    host_problems: tuple[str, ...] = field(default=(), metadata=NOT_A_SETTING)
     """Not a setting: why `host` or a `[hosts]` entry was left out (said at start)."""
 
     @property
