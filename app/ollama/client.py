@@ -12,7 +12,7 @@ import errno
 import json
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
@@ -115,6 +115,9 @@ class OllamaClient:
         self.raw_reads = True
         """Read streamed chat replies from the connection in big pieces (`chunked.py`);
         False: through httpx, chunk by chunk."""
+        self.on_unreachable: Callable[[OllamaError], None] | None = None
+        """Called with the error whenever a request finds no server, or something that is
+        not Ollama, at the address (so the app can say so, whatever the request was)."""
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -135,11 +138,18 @@ class OllamaClient:
             await self._client.aclose()
             self._client = None
 
+    def _unreachable(self, error: OllamaError) -> OllamaError:
+        """Tell `on_unreachable` about the error; returns it, to raise."""
+        if self.on_unreachable is not None:
+            self.on_unreachable(error)
+        return error
+
     def _map_transport_error(self, exc: httpx.TransportError, *, streaming: bool) -> OllamaError:
         if isinstance(exc, httpx.ConnectTimeout):
-            return OllamaConnectionError(self.host.netloc, "timeout")
+            return self._unreachable(OllamaConnectionError(self.host.netloc, "timeout"))
         if isinstance(exc, httpx.ConnectError):
-            return OllamaConnectionError(self.host.netloc, _connection_reason(exc), str(exc))
+            reason = _connection_reason(exc)
+            return self._unreachable(OllamaConnectionError(self.host.netloc, reason, str(exc)))
         if isinstance(exc, httpx.TimeoutException) and not streaming:
             return OllamaTimeoutError(
                 f"Ollama at {self.host.netloc} did not answer within "
@@ -159,7 +169,7 @@ class OllamaClient:
         if status == 404 and not from_ollama:
             # Ollama says 404 only for a missing model, in JSON: this is something else
             # (another program on the port, a web server, a wrong path prefix).
-            raise NotOllamaError(self.host.netloc, status)
+            raise self._unreachable(NotOllamaError(self.host.netloc, status))
         if status == 404 and "not found" in text.lower():
             raise ModelNotFoundError(status, text, model)
         if status == 400 and "does not support" in text:
@@ -245,10 +255,10 @@ class OllamaClient:
         except (OllamaProtocolError, ModelNotFoundError) as exc:
             # Not JSON, or no such endpoint: another program answers on this port.
             status = exc.status if isinstance(exc, ModelNotFoundError) else 200
-            raise NotOllamaError(self.host.netloc, status) from None
+            raise self._unreachable(NotOllamaError(self.host.netloc, status)) from None
         version = obj.get("version")
         if not isinstance(version, str):
-            raise NotOllamaError(self.host.netloc, 200)
+            raise self._unreachable(NotOllamaError(self.host.netloc, 200))
         return version
 
     async def tags(self) -> list[ModelInfo]:

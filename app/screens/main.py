@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from textual.app import SystemCommand
+    from textual.timer import Timer
     from textual.widget import Widget
 
     from ..models import KeepAlive
@@ -307,6 +308,8 @@ class MainScreen(HistoryActions, Screen[None]):
         status.model = self.current.model
         self.pane.tools_for = self._tools_for
         self.pane.think_for = self._think_for
+        # Any request that finds the server gone (a reply, a list, a pull) says so.
+        self.services.on_unreachable = self._check_connection
         self.prompt.focus()
         # Disk and network wait until the first frame is on screen, and the regions
         # mounted after it (see Deferred) have had their own frame.
@@ -725,11 +728,13 @@ class MainScreen(HistoryActions, Screen[None]):
         # httpx is slow to import: do it in a thread, so the UI never waits for it.
         await asyncio.to_thread(importlib.import_module, "app.ollama.client")
         client = self.services.client()
+        was = self.connection
         try:
             version = await client.version()
             models = await client.tags()
         except OllamaError as exc:
-            self._unreachable(exc)
+            if self.connection != "unreachable" or was == "unreachable":
+                self._unreachable(exc)  # (unless `_check_connection` just did)
             return
         self._retry_index = 0
         self.connection = "connected"
@@ -813,12 +818,20 @@ class MainScreen(HistoryActions, Screen[None]):
         return True
 
     def _check_connection(self, exc: OllamaError) -> bool:
-        """After a request failed: if the server could not be reached, or something else
-        answers there, check it again (which shows the banner and retries). True then."""
-        lost = isinstance(exc, OllamaConnectionError | OllamaDisconnectedError | NotOllamaError)
-        if lost and self.connection == "connected":
-            self.probe_server()
-        return lost
+        """After any request failed (the client calls this too): when it found no server,
+        or something that is not Ollama, say so now (status, banner, retries, the demo
+        offer); when the connection dropped, ask the server again. True in both cases."""
+        if isinstance(exc, OllamaConnectionError | NotOllamaError):
+            if self.connection == "connected":
+                self._unreachable(exc)
+            return True
+        if isinstance(exc, OllamaDisconnectedError):
+            if self.connection == "connected":
+                self.probe_server()
+            return True
+        return False
+
+    _retry_timer: Timer | None = None
 
     def _unreachable(self, exc: OllamaError) -> None:
         self.connection = "unreachable"
@@ -826,7 +839,9 @@ class MainScreen(HistoryActions, Screen[None]):
         delay = RETRY_DELAYS[min(self._retry_index, len(RETRY_DELAYS) - 1)]
         self._retry_index += 1
         self.run_worker(self._show_problem(exc, delay), group="banner")
-        self.set_timer(delay, self.probe_server)
+        if self._retry_timer is not None:
+            self._retry_timer.stop()  # one retry at a time
+        self._retry_timer = self.set_timer(delay, self.probe_server)
         self.refresh_bindings()
 
     async def _show_problem(self, exc: OllamaError, retry_in: float) -> None:
