@@ -108,6 +108,11 @@ class ModelInfo:
         )
 
 
+EMBEDDING_MARK = " · embeddings only"
+"""After the name of a model that cannot chat (`ModelDetails.embedding_only`), in the
+model pickers."""
+
+
 @dataclass(frozen=True, slots=True)
 class ModelDetails:
     """What `/api/show` says about one model."""

@@ -1081,14 +1081,30 @@ class MainScreen(HistoryActions, Screen[None]):
             ),
             ("Help", "Every key, as bound now (F1)", self.app.action_help),
         ]
+        from textual.markup import escape
+
+        from ..ollama.types import EMBEDDING_MARK
+
+        # The palette reads titles as markup: names from the config or the server are
+        # escaped (and made display-safe) first.
         for name in named_hosts(self.services.config):
             commands.append(
                 (
-                    f"Switch host: {name}",
+                    f"Switch host: {escape(sanitize(name))}",
                     "Talk to this Ollama host from now on",
                     partial(self.action_switch_host, name),
                 )
             )
+        embedding_only = self._embedding_only()
+        for info in self._models:
+            name = info.name
+            if name in embedding_only:
+                title = f"Use model: {escape(sanitize(name))}{EMBEDDING_MARK}"
+                help_text = "It only makes embeddings: it cannot chat"
+            else:
+                title = f"Use model: {escape(sanitize(name))}"
+                help_text = "Make it this conversation's model"
+            commands.append((title, help_text, partial(self._use_model, name)))
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
 

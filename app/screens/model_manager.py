@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from ..assets import STYLES
 from ..chat import sanitize
 from ..ollama.errors import OllamaError
+from ..ollama.types import EMBEDDING_MARK
 from ..widgets.attachment_bar import human_size
 from ..widgets.pull_view import PullView
 from ..widgets.running_models import RunningModels
@@ -221,8 +222,6 @@ class ModelManagerScreen(ModalScreen[str | None]):
 
     def _name_cell(self, name: str) -> Text:
         """The model's name, marked when it only makes embeddings (it cannot chat)."""
-        from ..widgets.model_sidebar import EMBEDDING_MARK
-
         details = self.details.get(name)
         cell = literal(name)
         if details is not None and details.embedding_only:

@@ -16,14 +16,12 @@ from textual.widgets import Button, Select, Static
 
 from ..chat import sanitize
 from ..models import Conversation
-from ..ollama.types import ModelDetails, ModelInfo
+from ..ollama.types import EMBEDDING_MARK, ModelDetails, ModelInfo
 from ..options import settings_summary
 from .attachment_bar import human_size
 
 BADGE_STYLE = "bold $text-accent on $accent-muted"
 """Capability badges (vision, tools, thinking, ...)."""
-EMBEDDING_MARK = " · embeddings only"
-"""After the name of a model that cannot chat, in the model pickers."""
 
 
 class ModelSidebar(VerticalScroll):

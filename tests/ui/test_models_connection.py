@@ -7,6 +7,7 @@ from __future__ import annotations
 import tomllib
 from datetime import UTC, datetime
 
+from textual.command import CommandPalette
 from textual.widgets import DataTable
 
 from app.config import Config
@@ -79,6 +80,24 @@ async def test_an_embedding_model_is_marked_and_never_used_for_chat(make_app, de
         table.move_cursor(row=0)
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is screen)
+        await wait_until(pilot, lambda: any("only makes embeddings" in n for n in notices(app)))
+        assert screen.current.model == CHAT
+        # The palette offers every model; the embedding one is marked and refused too.
+        app._notifications.clear()
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        app.screen.query_one("CommandInput").value = "Use model: nomic"
+        shown = app.screen.query_one("CommandList")
+        await wait_until(
+            pilot,
+            lambda: (
+                shown.highlighted_option is not None
+                and "Use model: nomic" in str(shown.highlighted_option.prompt)
+            ),
+        )
+        assert f"Use model: {label}" in str(shown.highlighted_option.prompt)
+        assert "it cannot chat" in str(shown.highlighted_option.prompt)
+        await pilot.press("enter")
         await wait_until(pilot, lambda: any("only makes embeddings" in n for n in notices(app)))
         assert screen.current.model == CHAT
         # A conversation that has it (say, from the config's default_model) sends nothing.
