@@ -33,7 +33,7 @@ class Services:
         """The config file in use (None: the default place)."""
         self._client: OllamaClient | None = None
         self._retired: list[OllamaClient] = []
-        self.on_unreachable: Callable[[OllamaError], None] | None = None
+        self.on_unreachable: Callable[[OllamaError], object] | None = None
         """Called when a request to the current host finds no server (or not Ollama)."""
 
     def client(self) -> OllamaClient:

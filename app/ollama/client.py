@@ -115,7 +115,7 @@ class OllamaClient:
         self.raw_reads = True
         """Read streamed chat replies from the connection in big pieces (`chunked.py`);
         False: through httpx, chunk by chunk."""
-        self.on_unreachable: Callable[[OllamaError], None] | None = None
+        self.on_unreachable: Callable[[OllamaError], object] | None = None
         """Called with the error whenever a request finds no server, or something that is
         not Ollama, at the address (so the app can say so, whatever the request was)."""
 
