@@ -54,7 +54,8 @@ class Config:
     hosts: dict[str, str] = field(default_factory=dict)
     """Named Ollama servers (e.g. `laptop = "127.0.0.1"`, `gpu = "http://gpu-box:11434"`)."""
     default_model: str = ""
-    """Model for new conversations. Empty: the first model the server lists."""
+    """Model for new conversations. Empty: the first model the server lists (the most
+    recently pulled) that can chat; embedding-only models are passed over."""
     theme: str = "textual-dark"
     """One of Textual's themes (switch with the command palette; the choice is remembered)."""
     data_dir: str = ""
@@ -69,7 +70,8 @@ class Config:
     default (5 minutes)."""
     think: bool | str | None = None
     """`think` for new conversations: true, false, or "low"/"medium"/"high". Unset: the
-    model decides."""
+    model decides. Asking for thinking is sent only to models whose capabilities list
+    `thinking` (Ollama refuses it for the others)."""
     format: str | dict[str, Any] | None = None
     """`format` for new conversations: "json", or a JSON schema (a table, or JSON text)."""
     stream: bool = True
@@ -435,7 +437,7 @@ TEMPLATE = """# olladeck configuration. Every setting is optional: remove the "#
 # "https://host/path"), or a name from [hosts]. Unset: OLLAMA_HOST, else 127.0.0.1:11434.
 # host = "gpu"
 
-# Model for new conversations (unset: the first one the server lists).
+# Model for new conversations (unset: the newest model on the server that can chat).
 # default_model = "llama3.2"
 
 # One of Textual's themes; changing the theme from the command palette (Ctrl+P) saves
@@ -451,7 +453,7 @@ theme = "textual-dark"
 
 # Defaults for new conversations' requests.
 # keep_alive = "10m"        # how long a model stays loaded: "5m", "1h", seconds, -1, 0
-# think = true              # for reasoning models; or "low" / "medium" / "high"
+# think = true              # sent to models that can think; or "low" / "medium" / "high"
 # format = "json"           # or a JSON schema as a table
 # stream = true
 
