@@ -268,8 +268,15 @@ def chat_body(
     conversation: Conversation,
     messages: list[dict[str, Any]],
     tools: list[dict[str, Any]] | None = None,
+    *,
+    can_think: bool = True,
 ) -> dict[str, Any]:
-    """The `/api/chat` request body: only what the user set is sent."""
+    """The `/api/chat` request body: only what the user set is sent.
+
+    With `can_think` False (the model lacks the `thinking` capability, or it is not known
+    yet), a `think` that asks for thinking is left out: Ollama refuses it with a 400.
+    `think: false` is still sent (every model accepts it).
+    """
     opts = conversation.chat_options
     body: dict[str, Any] = {"model": conversation.model, "messages": messages}
     if conversation.system.strip():
@@ -280,7 +287,7 @@ def chat_body(
         body["format"] = opts.format
     if opts.keep_alive is not None:
         body["keep_alive"] = opts.keep_alive
-    if opts.think is not None:
+    if opts.think is not None and (can_think or opts.think is False):
         body["think"] = opts.think
     if tools:
         body["tools"] = tools

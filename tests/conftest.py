@@ -159,3 +159,38 @@ def screen_text(app) -> str:
     )
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
+
+
+@pytest.fixture
+def web_server() -> Iterator[str]:
+    """A web server that is not Ollama, on a free port of 127.0.0.1 (a wrong port): an
+    HTML page at `/`, an HTML 404 page everywhere else. Yields its URL."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    page = b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>nope</body></html>"
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            found = self.path == "/"
+            body = b"<html><body>Welcome to nginx!</body></html>" if found else page
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_DELETE = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

@@ -21,10 +21,15 @@ from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from ..chat import context_usage, sanitize
-from ..hosts import conversation_host, host_name, named_hosts, next_host
+from ..hosts import DEMO_HOST, conversation_host, host_name, named_hosts, next_host
 from ..messages import SaveFailed
 from ..models import ChatMessage, ChatOptions, Conversation, now
-from ..ollama.errors import OllamaError
+from ..ollama.errors import (
+    NotOllamaError,
+    OllamaConnectionError,
+    OllamaDisconnectedError,
+    OllamaError,
+)
 from ..ollama.host import parse_host
 from ..store import StoreError
 from ..widgets.attachment_bar import AttachmentBar
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from textual.app import SystemCommand
+    from textual.timer import Timer
     from textual.widget import Widget
 
     from ..models import KeepAlive
@@ -247,8 +253,14 @@ class MainScreen(HistoryActions, Screen[None]):
                 stream=config.stream,
                 tools=config.tools.enabled,
             ),
-            host=conversation_host(config, self.services.host),
+            host=self._host_label(),
         )
+
+    def _host_label(self) -> str:
+        """What a conversation records as its host now: the config's name for it, its
+        URL, or `demo` for the built-in server (whose port changes every time)."""
+        services = self.services
+        return DEMO_HOST if services.demo else conversation_host(services.config, services.host)
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -295,6 +307,9 @@ class MainScreen(HistoryActions, Screen[None]):
         status.insecure = host.is_insecure_remote
         status.model = self.current.model
         self.pane.tools_for = self._tools_for
+        self.pane.think_for = self._think_for
+        # Any request that finds the server gone (a reply, a list, a pull) says so.
+        self.services.on_unreachable = self._check_connection
         self.prompt.focus()
         # Disk and network wait until the first frame is on screen, and the regions
         # mounted after it (see Deferred) have had their own frame.
@@ -401,7 +416,9 @@ class MainScreen(HistoryActions, Screen[None]):
         """Show the models and the current model's details in the sidebar (once mounted)."""
         model = self.current.model
         for sidebar in self.query("ModelSidebar"):
-            sidebar.set_models(self._models, model, listed=self._listed)  # type: ignore[attr-defined]
+            sidebar.set_models(  # type: ignore[attr-defined]
+                self._models, model, listed=self._listed, embedding_only=self._embedding_only()
+            )
             sidebar.set_details(self._details.get(model))  # type: ignore[attr-defined]
             self._sync_sidebar_settings(sidebar)
 
@@ -469,9 +486,13 @@ class MainScreen(HistoryActions, Screen[None]):
         if not conversation.model:
             self.notify("Choose a model first (in the sidebar).", severity="warning")
             return
+        if self._refuse_for_chat(conversation.model):
+            return
         images = self._images_to_send(conversation.model)
         if images is None:
             return
+        # Continued here: the conversation now belongs to the host it is sent to.
+        conversation.host = self._host_label()
         editing = self._editing
         if editing is not None and editing[0] == conversation.id:
             self._end_edit(restore=False)
@@ -507,6 +528,9 @@ class MainScreen(HistoryActions, Screen[None]):
         if self.pane.is_streaming(conversation.id) or not messages:
             return
         last = messages[-1]
+        if self._refuse_for_chat(conversation.model):
+            return
+        conversation.host = self._host_label()
         if last.role == "assistant" and last.state in ("error", "stopped", "streaming"):
             await self.pane.regenerate(conversation, len(messages) - 1)
         elif last.role in ("user", "tool"):
@@ -590,6 +614,10 @@ class MainScreen(HistoryActions, Screen[None]):
     def _reply_failed(self, event: MessagePane.ReplyFailed) -> None:
         self.refresh_list()
         self.refresh_bindings()
+        # The server may have gone (the reply's error is only text here): ask it again,
+        # which brings back the banner and the retries if it does not answer.
+        if self.connection == "connected":
+            self.probe_server()
         if event.conversation_id != self.current.id:
             self.notify(event.error, title="A reply failed", severity="error", markup=False)
 
@@ -600,7 +628,8 @@ class MainScreen(HistoryActions, Screen[None]):
         """Ask which context window the loaded model really runs with (/api/ps)."""
         try:
             running = await self.services.client().ps()
-        except OllamaError:
+        except OllamaError as exc:
+            self._check_connection(exc)
             return
         self._loaded_context = {m.name: m.context_length for m in running if m.context_length}
         self.update_context_meter()
@@ -655,6 +684,9 @@ class MainScreen(HistoryActions, Screen[None]):
     def on_model_sidebar_model_changed(self, event: ModelSidebar.ModelChanged) -> None:
         if event.model == self.current.model:
             return
+        if self._refuse_for_chat(event.model):
+            self._sync_sidebar()  # the picker shows the conversation's model again
+            return
         self.current.model = event.model
         self._show_model(event.model)
         self.refresh_list()
@@ -677,7 +709,9 @@ class MainScreen(HistoryActions, Screen[None]):
             details = await self.services.client().show(model)
         except ModelNotFoundError:
             return
-        except OllamaError:
+        except OllamaError as exc:
+            if self._check_connection(exc):
+                return
             if attempt < 3:
                 retry = partial(self.fetch_model_details, model, attempt + 1)
                 self.set_timer(2.0 * (attempt + 1), retry)
@@ -685,7 +719,7 @@ class MainScreen(HistoryActions, Screen[None]):
         finally:
             self._fetching_details.discard(model)
         self._details[model] = details
-        if model == self.current.model:
+        if model == self.current.model or details.embedding_only:
             self._sync_sidebar()
             self.update_context_meter()
             self._show_tools_state()
@@ -698,11 +732,13 @@ class MainScreen(HistoryActions, Screen[None]):
         # httpx is slow to import: do it in a thread, so the UI never waits for it.
         await asyncio.to_thread(importlib.import_module, "app.ollama.client")
         client = self.services.client()
+        was = self.connection
         try:
             version = await client.version()
             models = await client.tags()
         except OllamaError as exc:
-            self._unreachable(exc)
+            if self.connection != "unreachable" or was == "unreachable":
+                self._unreachable(exc)  # (unless `_check_connection` just did)
             return
         self._retry_index = 0
         self.connection = "connected"
@@ -710,13 +746,96 @@ class MainScreen(HistoryActions, Screen[None]):
         self.status.version = version
         for banner in self.query("ConnectionBanner"):
             banner.display = False
+        self._models, self._listed = models, True
         names = [m.name for m in models]
         if not self.current.model and names:
-            default = self.services.config.default_model
-            self.current.model = default if default in names else names[0]
-        self._models, self._listed = models, True
+            self.current.model = await self._choose_chat_model(names)
         self._show_model(self.current.model)
         self.refresh_bindings()
+        self.fetch_all_details()
+
+    async def _choose_chat_model(self, names: list[str]) -> str:
+        """The model for a conversation that has none: the config's default, else the
+        first listed (Ollama lists the most recently pulled first) that can chat: an
+        embedding model, often pulled last for RAG, cannot."""
+        default = self.services.config.default_model
+        if default in names:
+            return default
+        client = self.services.client()
+        for name in names:
+            details = self._details.get(name)
+            if details is None:
+                try:
+                    details = await client.show(name)
+                except OllamaError:
+                    return name  # it cannot be told: the server will say if it cannot chat
+                self._details[name] = details
+            if not details.embedding_only:
+                return name
+        self.notify(
+            "This server has only embedding models, which cannot chat: pull a chat model "
+            "on the Pull tab of the models screen (F3).",
+            title="No chat model",
+            severity="warning",
+            timeout=12,
+        )
+        return ""
+
+    @work(group="all-details", exclusive=True, exit_on_error=False, description="Model kinds")
+    async def fetch_all_details(self) -> None:
+        """Ask about every listed model, one after another, so that the pickers can mark
+        the ones that only make embeddings."""
+        client = self.services.client()
+        found = False
+        for info in list(self._models):
+            if info.name in self._details or info.name == self.current.model:
+                continue  # known, or asked about by `fetch_model_details`
+            try:
+                details = await client.show(info.name)
+            except OllamaError as exc:
+                if self._check_connection(exc):
+                    return
+                continue
+            self._details[info.name] = details
+            found = found or details.embedding_only
+        if found:
+            self._sync_sidebar()
+
+    def _embedding_only(self) -> frozenset[str]:
+        """The models known to make only embeddings."""
+        return frozenset(name for name, d in self._details.items() if d.embedding_only)
+
+    def _refuse_for_chat(self, model: str) -> bool:
+        """Say so and return True when `model` is known to make only embeddings."""
+        details = self._details.get(model)
+        if details is None or not details.embedding_only:
+            return False
+        self.notify(
+            sanitize(
+                f"{model} only makes embeddings: it cannot chat. Choose a chat model in "
+                "the sidebar or on the models screen (F3)."
+            ),
+            title="Not a chat model",
+            severity="warning",
+            markup=False,
+        )
+        return True
+
+    def _check_connection(self, exc: OllamaError) -> bool:
+        """After any request failed (the client calls this too): when it found no server,
+        or something that is not Ollama, say so now (status, banner, retries, the demo
+        offer); when the connection dropped, ask the server again. True in both cases."""
+        if isinstance(exc, OllamaConnectionError | NotOllamaError):
+            if self.connection == "connected":
+                self._unreachable(exc)
+            return True
+        if isinstance(exc, OllamaDisconnectedError):
+            if self.connection == "connected":
+                self.probe_server()
+            return True
+        return False
+
+    _retry_timer: Timer | None = None
 
     def _unreachable(self, exc: OllamaError) -> None:
         self.connection = "unreachable"
@@ -724,7 +843,9 @@ class MainScreen(HistoryActions, Screen[None]):
         delay = RETRY_DELAYS[min(self._retry_index, len(RETRY_DELAYS) - 1)]
         self._retry_index += 1
         self.run_worker(self._show_problem(exc, delay), group="banner")
-        self.set_timer(delay, self.probe_server)
+        if self._retry_timer is not None:
+            self._retry_timer.stop()  # one retry at a time
+        self._retry_timer = self.set_timer(delay, self.probe_server)
         self.refresh_bindings()
 
     async def _show_problem(self, exc: OllamaError, retry_in: float) -> None:
@@ -751,7 +872,7 @@ class MainScreen(HistoryActions, Screen[None]):
         url = server.start()
         self.app.demo_server = server  # type: ignore[attr-defined]
         await self.services.set_host(parse_host(url), demo=True)
-        self.current.host = url
+        self.current.host = DEMO_HOST
         self._save_soon(self.current)
         self.status.demo = True
         self.status.insecure = False
@@ -964,14 +1085,30 @@ class MainScreen(HistoryActions, Screen[None]):
             ),
             ("Help", "Every key, as bound now (F1)", self.app.action_help),
         ]
+        from textual.markup import escape
+
+        from ..ollama.types import EMBEDDING_MARK
+
+        # The palette reads titles as markup: names from the config or the server are
+        # escaped (and made display-safe) first.
         for name in named_hosts(self.services.config):
             commands.append(
                 (
-                    f"Switch host: {name}",
+                    f"Switch host: {escape(sanitize(name))}",
                     "Talk to this Ollama host from now on",
                     partial(self.action_switch_host, name),
                 )
             )
+        embedding_only = self._embedding_only()
+        for info in self._models:
+            name = info.name
+            if name in embedding_only:
+                title = f"Use model: {escape(sanitize(name))}{EMBEDDING_MARK}"
+                help_text = "It only makes embeddings: it cannot chat"
+            else:
+                title = f"Use model: {escape(sanitize(name))}"
+                help_text = "Make it this conversation's model"
+            commands.append((title, help_text, partial(self._use_model, name)))
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
 
@@ -1199,6 +1336,43 @@ class MainScreen(HistoryActions, Screen[None]):
             )
         return None
 
+    _think_warned: frozenset[tuple[str, str]] = frozenset()
+    """(conversation, model) pairs already told that think is not sent."""
+
+    async def _think_for(self, conversation: Conversation) -> bool:
+        """Whether a `think` asking for thinking may be sent: only to a model whose
+        capabilities (from /api/show) include `thinking`; Ollama refuses it with a 400
+        otherwise. Until they are known, it is left out (said once per conversation and
+        model)."""
+        think = conversation.chat_options.think
+        if think is None or think is False:
+            return True  # nothing a model could refuse
+        model = conversation.model
+        details = self._details.get(model)
+        if details is None:
+            try:
+                details = await self.services.client().show(model)
+            except OllamaError:
+                # Unknown: the request goes without think rather than risk a refusal.
+                return False
+            self._details[model] = details
+        if details.supports("thinking"):
+            return True
+        key = (conversation.id, model)
+        if key not in self._think_warned:
+            self._think_warned = self._think_warned | {key}
+            listed = ", ".join(details.capabilities) or "none"
+            self.notify(
+                sanitize(
+                    f"{model} cannot think (its capabilities: {listed}), so think is not "
+                    "sent to it in this conversation. A model that lists thinking gets it."
+                ),
+                title="Think not sent",
+                severity="information",
+                markup=False,
+            )
+        return False
+
     # -- model and settings: sidebar, settings screen, models screen, hosts ---------------
 
     def _sync_sidebar_settings(self, sidebar: Widget) -> None:
@@ -1224,7 +1398,7 @@ class MainScreen(HistoryActions, Screen[None]):
 
     def _use_model(self, model: str) -> None:
         """Make `model` the current conversation's model."""
-        if model == self.current.model:
+        if model == self.current.model or self._refuse_for_chat(model):
             return
         self.current.model = model
         self._show_model(model)
@@ -1295,6 +1469,7 @@ class MainScreen(HistoryActions, Screen[None]):
         try:
             models = await self.services.client().tags()
         except OllamaError as exc:
+            self._check_connection(exc)
             self.notify(
                 sanitize(exc.message),
                 title="Could not list the models",
@@ -1307,6 +1482,7 @@ class MainScreen(HistoryActions, Screen[None]):
             del self._details[name]
         self._models, self._listed = models, True
         self._show_model(self.current.model)
+        self.fetch_all_details()
 
     def action_load_model(self) -> None:
         """Load this conversation's model now (with its keep_alive), so replies start fast."""

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 from ..assets import STYLES
 from ..chat import sanitize
 from ..ollama.errors import OllamaError
+from ..ollama.types import EMBEDDING_MARK
 from ..widgets.attachment_bar import human_size
 from ..widgets.pull_view import PullView
 from ..widgets.running_models import RunningModels
@@ -205,7 +206,7 @@ class ModelManagerScreen(ModalScreen[str | None]):
         table.clear()
         for model in models:
             table.add_row(
-                literal(model.name),
+                self._name_cell(model.name),
                 literal(model.parameter_size),
                 literal(model.quantization_level),
                 literal(model.family),
@@ -218,6 +219,14 @@ class ModelManagerScreen(ModalScreen[str | None]):
         if not models:
             self._detail("No models on this server yet: pull one (Pull tab).")
         self.refresh_bindings()
+
+    def _name_cell(self, name: str) -> Text:
+        """The model's name, marked when it only makes embeddings (it cannot chat)."""
+        details = self.details.get(name)
+        cell = literal(name)
+        if details is not None and details.embedding_only:
+            cell.append(EMBEDDING_MARK, style="dim")
+        return cell
 
     def selected_installed(self) -> str | None:
         """The model on the highlighted row of the installed list."""
@@ -267,6 +276,10 @@ class ModelManagerScreen(ModalScreen[str | None]):
             self._detail(f"{name}: {exc.message}")
             return
         self.details[name] = details
+        if details.embedding_only:
+            self.query_one("#installed-table", DataTable).update_cell(
+                name, "model", self._name_cell(name)
+            )
         if self.selected_installed() == name:
             self._show_details(details)
 

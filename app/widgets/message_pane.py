@@ -289,6 +289,9 @@ class MessagePane(Widget, can_focus=True):
         self.tools_for: Callable[[Conversation], Awaitable[ToolSet | None]] | None = None
         """Set by the screen: the tools to offer in a conversation's next request (None:
         none). Asked once per reply, before the first request."""
+        self.think_for: Callable[[Conversation], Awaitable[bool]] | None = None
+        """Set by the screen: whether the model can be sent a `think` that asks for
+        thinking. Asked once per reply, before the first request."""
         self._running_tools: set[str] = set()
         """Conversations whose reply is between requests, running the tools it called."""
 
@@ -792,9 +795,10 @@ class MessagePane(Widget, can_focus=True):
         try:
             await self._save_now(conversation)
             toolset = await self.tools_for(conversation) if self.tools_for else None
+            can_think = await self.think_for(conversation) if self.think_for else True
             rounds = 0
             while True:
-                await self._request(conversation, buffer, toolset)
+                await self._request(conversation, buffer, toolset, can_think)
                 calls = list(buffer.message.tool_calls) if toolset is not None else []
                 if toolset is None or not calls:
                     break
@@ -842,12 +846,16 @@ class MessagePane(Widget, can_focus=True):
         self.post_message(self.ReplyFinished(conversation.id, stats, stopped=False))
 
     async def _request(
-        self, conversation: Conversation, buffer: ReplyBuffer, toolset: ToolSet | None
+        self,
+        conversation: Conversation,
+        buffer: ReplyBuffer,
+        toolset: ToolSet | None,
+        can_think: bool = True,
     ) -> None:
         """Send one `/api/chat` request and feed its reply into the buffer."""
         messages = await asyncio.to_thread(self._request_messages, conversation, buffer.message)
         tools = toolset.definitions() if toolset is not None else None
-        body = chat_body(conversation, messages, tools)
+        body = chat_body(conversation, messages, tools, can_think=can_think)
         client = self.services.client()
         last_save = time.monotonic()
         if conversation.chat_options.stream:
