@@ -17,6 +17,7 @@ from .services import Services
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from textual.driver import Driver
     from textual.screen import Screen
 
     from .demo import ThreadedDemoServer
@@ -88,6 +89,20 @@ class OlladeckApp(App[None]):
             self.theme = theme
         elif theme:
             self._notices.append(f"Unknown theme '{theme}' in the config; using the default.")
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this platform; on Linux and macOS one that reads Alt+Enter
+        (ESC CR) as Alt+Enter rather than Enter (see `terminal_input`)."""
+        driver_class = super().get_driver_class()
+        try:
+            from textual.drivers.linux_driver import LinuxDriver
+        except ImportError:  # Windows: no termios
+            return driver_class
+        if driver_class is LinuxDriver:
+            from .terminal_input import NewlineKeysDriver
+
+            return NewlineKeysDriver
+        return driver_class
 
     def action_help(self) -> None:
         """Show every key binding."""
