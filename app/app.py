@@ -13,6 +13,7 @@ from textual.binding import Binding
 from .assets import STYLES
 from .screens.main import MainScreen
 from .services import Services
+from .terminal_colours import SIXTEEN_COLOURS, for_sixteen_colours
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -89,6 +90,15 @@ class OlladeckApp(App[None]):
             self.theme = theme
         elif theme:
             self._notices.append(f"Unknown theme '{theme}' in the config; using the default.")
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's colours; in a terminal of 16 colours, none that turns red but an
+        error (see `terminal_colours`)."""
+        variables = super().get_css_variables()
+        if self.console.color_system in SIXTEEN_COLOURS and not self.current_theme.ansi:
+            variables = for_sixteen_colours(variables, dark=self.current_theme.dark)
+            self.theme_variables = variables
+        return variables
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver for this platform; on Linux and macOS one that reads Alt+Enter
