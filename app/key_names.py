@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.keys import format_key
 
@@ -33,7 +33,7 @@ def key_text(key: str) -> str:
     return "+".join([*(_MODIFIERS.get(m, m) for m in modifiers), shown])
 
 
-def bound_key(screen: Screen, *, binding_id: str = "", action: str = "") -> str | None:
+def bound_key(screen: Screen[Any], *, binding_id: str = "", action: str = "") -> str | None:
     """The key that runs a binding on `screen` now ([keymap] included), named as on a
     keyboard; None if no key does."""
     for key, active in screen.active_bindings.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 SEPARATOR = " · "
 
 
-def hint_entries(screen: Screen) -> list[str]:
+def hint_entries(screen: Screen[Any]) -> list[str]:
     """The hint's parts, with the keys bound now on `screen` ([keymap] included); a part
     whose key is not bound is left out."""
     entries = ["Type a message below"]
