@@ -23,6 +23,11 @@ from app.store import ConversationStore
 # Message headers show local times: make them the same on every machine.
 os.environ["TZ"] = "UTC"
 time.tzset()
+# The app's colours depend on the terminal's colour system (16-colour terminals get
+# other theme colours, see app/terminal_colours.py): the tests run as in a 24-bit colour
+# terminal, whatever terminal runs them, unless a test sets TERM and COLORTERM itself.
+os.environ["COLORTERM"] = "truecolor"
+os.environ.pop("NO_COLOR", None)
 
 settings.register_profile(
     "olladeck", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150

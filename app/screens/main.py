@@ -484,7 +484,7 @@ class MainScreen(HistoryActions, Screen[None]):
             self.notify("A reply is still streaming: press Escape to stop it first.")
             return
         if not conversation.model:
-            self.notify("Choose a model first (in the sidebar).", severity="warning")
+            self.notify(self._choose_model_notice(), severity="warning")
             return
         if self._refuse_for_chat(conversation.model):
             return
@@ -516,6 +516,20 @@ class MainScreen(HistoryActions, Screen[None]):
         await self.pane.start_reply(conversation)
         self.refresh_list()
         self.refresh_bindings()
+
+    def _choose_model_notice(self) -> str:
+        """Where to choose a model: the sidebar if it is on screen, else the keys to it."""
+        if self._region_shown("sidebar"):
+            return "Choose a model first (in the sidebar)."
+        from ..key_names import bound_key
+
+        models = bound_key(self, binding_id="models.manage")
+        sidebar = bound_key(self, binding_id="view.sidebar")
+        ways = [f"{models} lists the models (Enter on one uses it)"] if models else []
+        ways += [f"{sidebar} shows the model sidebar"] if sidebar else []
+        if not ways:
+            return "Choose a model first (in the model sidebar or the models screen)."
+        return f"Choose a model first: {'; '.join(ways)}."
 
     def action_stop_reply(self) -> None:
         """Stop the streaming reply of the conversation on screen."""

@@ -17,13 +17,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from ..assets import STYLES
 from ..chat import sanitize
 from ..ollama.errors import OllamaError
 from ..ollama.types import EMBEDDING_MARK
 from ..widgets.attachment_bar import human_size
+from ..widgets.key_footer import KeyFooter
 from ..widgets.pull_view import PullView
 from ..widgets.running_models import RunningModels
 
@@ -150,7 +151,7 @@ class ModelManagerScreen(ModalScreen[str | None]):
                     yield RunningModels(self.services, id="running-models")
                 with TabPane("Pull", id="pull"):
                     yield PullView(self.services, self.pull_name, id="pull-view")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_installed()

@@ -27,6 +27,8 @@ from collections.abc import Awaitable, Callable
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
 from textual.binding import Binding
@@ -89,6 +91,8 @@ FRAME_BUDGET = 8
 
 class MessagePane(Widget, can_focus=True):
     """Shows one conversation and streams replies into it."""
+
+    COMPONENT_CLASSES = {"message-pane--hint"}
 
     BINDINGS = [
         # The footer is narrow at 80 columns: moving is in the help screen, the rest is short.
@@ -294,6 +298,8 @@ class MessagePane(Widget, can_focus=True):
         thinking. Asked once per reply, before the first request."""
         self._running_tools: set[str] = set()
         """Conversations whose reply is between requests, running the tools it called."""
+        self._hint: list[str] = []
+        """The lines shown in an empty conversation (see `_hint_line`)."""
 
     def on_mount(self) -> None:
         self._frame = self.set_interval(1 / self._fps, self._render_frame, pause=True)
@@ -442,6 +448,10 @@ class MessagePane(Widget, can_focus=True):
             self._composed_width = self._width
         self._base_style = base
         self._thumb = self._scrollbar_thumb()
+        if not self._items:
+            from .empty_hint import hint_entries, hint_lines
+
+            self._hint = hint_lines(hint_entries(self.screen), self._width or self._content_width())
         return super().render_lines(crop)
 
     def _scrollbar_thumb(self) -> tuple[int, int] | None:
@@ -459,7 +469,7 @@ class MessagePane(Widget, can_focus=True):
         if not self._items:
             # Nothing to draw (a new conversation): the renderer, which imports Rich's
             # Markdown, is not needed for the first frame.
-            return Strip.blank(width + 1, base)
+            return self._hint_line(y, width, base)
         from ..rendering import gutter
 
         renderer = self.renderer
@@ -492,6 +502,18 @@ class MessagePane(Widget, can_focus=True):
             self._composed.clear()
         self._composed[key] = (body, strip)
         return strip
+
+    def _hint_line(self, y: int, width: int, base: Style) -> Strip:
+        """A line of the hint an empty conversation shows (drawn only: it is no message,
+        so it is never saved or sent, and goes with the first message)."""
+        lines = self._hint
+        row = y - max(0, (self._view_height - len(lines)) // 3)
+        if not 0 <= row < len(lines):
+            return Strip.blank(width + 1, base)
+        style = base + self.get_component_rich_style("message-pane--hint")
+        text = lines[row]
+        indent = " " * max(0, (width - cell_len(text)) // 2)
+        return Strip([Segment(indent, base), Segment(text, style)]).crop_extend(0, width + 1, base)
 
     # -- the conversation on screen -----------------------------------------------------------
 
