@@ -469,7 +469,7 @@ class MainScreen(HistoryActions, Screen[None]):
         if not conversation.model:
             self.notify("Choose a model first (in the sidebar).", severity="warning")
             return
-        images = self._images_to_send(conversation.model)
+        images = self._images_to_send(conversation.model, self._history_images(conversation))
         if images is None:
             return
         editing = self._editing
@@ -1040,37 +1040,67 @@ class MainScreen(HistoryActions, Screen[None]):
         what = "paths were" if len(event.paths) > 1 else "path was"
         self.attachments.add_paths(event.paths, announce=f"The pasted {what} not inserted as text.")
 
-    def _images_to_send(self, model: str) -> list[str] | None:
-        """The store references of the attached images, or None if sending must wait."""
+    def _history_images(self, conversation: Conversation) -> list[str]:
+        """The images of earlier messages that the next request sends again (the history
+        goes with every request; when editing, only what comes before the edited message,
+        and its own images)."""
+        from ..chat import history_messages
+
+        editing = self._editing
+        messages = conversation.messages
+        upto, kept = None, []
+        if editing is not None and editing[0] == conversation.id:
+            upto = next((i for i, m in enumerate(messages) if m.id == editing[1]), None)
+            if upto is not None:
+                kept = list(messages[upto].images)
+        history = history_messages(conversation, upto=upto)
+        return [*(ref for message in history for ref in message.images), *kept]
+
+    def _images_to_send(self, model: str, history: list[str]) -> list[str] | None:
+        """The store references of the attached images, or None if sending must wait.
+
+        `history` are the images of earlier messages sent again with this request: a model
+        that cannot see is asked about (and the question counts) those too.
+        """
         bar = self.attachments
-        if not bar.attachments:
-            return []
-        if bar.reading:
-            self.notify("The images are still being read; send again in a moment.")
-            return None
-        refused = bar.refused
-        if refused:
-            count = len(refused)
-            self.notify(
-                f"{count} image{'s' if count != 1 else ''} cannot be sent (marked ⚠). "
-                "Shift+Tab to the images, then Delete removes one.",
-                severity="warning",
-                markup=False,
-            )
-            return None
-        refs = bar.refs
+        refs: list[str] = []
+        if bar.attachments:
+            if bar.reading:
+                self.notify("The images are still being read; send again in a moment.")
+                return None
+            refused = bar.refused
+            if refused:
+                count = len(refused)
+                self.notify(
+                    f"{count} image{'s' if count != 1 else ''} cannot be sent (marked ⚠). "
+                    "Shift+Tab to the images, then Delete removes one.",
+                    severity="warning",
+                    markup=False,
+                )
+                return None
+            refs = bar.refs
+        sent = (model, (*history, *refs))
+        if not sent[1]:
+            return refs
         details = self._details.get(model)
         if details is not None and details.supports("vision"):
             return refs
-        if self._vision_confirmed == (model, tuple(refs)):
-            self._vision_confirmed = None
+        # Asked once for a set of images: the next message resends the same ones (now
+        # all in the history) without asking again.
+        if self._vision_confirmed == sent:
             return refs
-        self._confirm_vision(model, refs)
+        self._confirm_vision(model, list(sent[1]), len(refs))
         return None
 
     @work(group="vision-check", exclusive=True, exit_on_error=False, description="Vision check")
-    async def _confirm_vision(self, model: str, refs: list[str]) -> None:
-        """Ask before sending images to a model that may not see them, then send."""
+    async def _confirm_vision(self, model: str, refs: list[str], new: int) -> None:
+        """Ask before sending images to a model that may not see them, then send.
+
+        Args:
+            model: The conversation's model.
+            refs: Every image the request would carry: the history's, then the new ones.
+            new: How many of them are attached to this message.
+        """
         from .confirm import ConfirmScreen
 
         details = self._details.get(model)
@@ -1087,11 +1117,17 @@ class MainScreen(HistoryActions, Screen[None]):
         else:
             count = len(refs)
             images = f"{count} image{'s' if count != 1 else ''}"
+            earlier = count - new
+            if earlier:
+                where = f"{earlier} from earlier messages, sent again with the history"
+                source = f" ({new} new, {where})" if new else f" ({where})"
+            else:
+                source = ""
             if details is not None:
                 listed = ", ".join(details.capabilities) or "none"
                 detail = (
                     f"Its capabilities ({listed}) do not include vision: it will ignore "
-                    f"the {images} or fail."
+                    f"the {images}{source} or fail."
                 )
             else:
                 detail = f"Could not ask the server what it can do: {problem}"
@@ -1108,9 +1144,12 @@ class MainScreen(HistoryActions, Screen[None]):
             prompt = self.prompt
             prompt.post_message(PromptInput.Submitted(prompt, prompt.text))
         else:
-            self.notify(
-                "Not sent. Choose a model that can see images, or remove them.", markup=False
+            remedy = (
+                "remove them"
+                if new == len(refs)
+                else "delete the earlier messages with images (they go with every message)"
             )
+            self.notify(f"Not sent. Choose a model that can see images, or {remedy}.", markup=False)
 
     # -- tool calling -----------------------------------------------------------------------
     # Ctrl+G (or "Tools on/off" in the palette) switches tools for the conversation on
