@@ -295,6 +295,7 @@ class MainScreen(HistoryActions, Screen[None]):
         status.insecure = host.is_insecure_remote
         status.model = self.current.model
         self.pane.tools_for = self._tools_for
+        self.pane.to_input = self._type_in_input
         self.prompt.focus()
         # Disk and network wait until the first frame is on screen, and the regions
         # mounted after it (see Deferred) have had their own frame.
@@ -376,6 +377,17 @@ class MainScreen(HistoryActions, Screen[None]):
             )
             if target is not None:
                 target.focus()
+
+    def _type_in_input(self, text: str) -> None:
+        """Text typed in the conversation pane goes to the input (the keys move there).
+
+        The focus moves at once (not after a refresh, as `focus()` does): the next key of
+        the burst must already reach the input.
+        """
+        prompt = self.prompt
+        self.set_focus(prompt)
+        if text:
+            prompt.insert(text)
 
     def on_prompt_input_recall_requested(self) -> None:
         """Up in an empty input: edit the last message you sent."""
@@ -824,6 +836,11 @@ class MainScreen(HistoryActions, Screen[None]):
                 "Select text in the last reply",
                 "Keyboard selection, then copy (v in the pane)",
                 partial(self._on_last, "assistant", "select_text"),
+            ),
+            (
+                "Undo the message deletion",
+                "Bring back the message deleted last in this conversation (u in the pane)",
+                self.pane.action_undo_delete,
             ),
             (
                 "Toggle thinking of the last reply",
