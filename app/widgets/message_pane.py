@@ -1125,6 +1125,14 @@ class MessagePane(Widget, can_focus=True):
 
     async def regenerate(self, conversation: Conversation, index: int) -> None:
         """Replace the reply at `index` (and what follows) by a new one."""
+        if not any(m.role == "user" for m in conversation.messages[:index]):
+            # Its question was deleted: the request would carry no question at all.
+            self.notify(
+                "Nothing to ask again: the question before this reply was deleted "
+                "(u brings it back).",
+                severity="warning",
+            )
+            return
         old = conversation.messages[index]
         keep = old.state != "error" or bool(old.content)
         reply = ChatMessage(role="assistant", state="streaming")
