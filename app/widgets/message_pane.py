@@ -1128,8 +1128,7 @@ class MessagePane(Widget, can_focus=True):
         if not any(m.role == "user" for m in conversation.messages[:index]):
             # Its question was deleted: the request would carry no question at all.
             self.notify(
-                "Nothing to ask again: the question before this reply was deleted "
-                "(u brings it back).",
+                "Nothing to ask again: the question before this reply was deleted.",
                 severity="warning",
             )
             return
@@ -1209,8 +1208,10 @@ class MessagePane(Widget, can_focus=True):
         if self.is_streaming(conversation.id):
             self.notify("Stop the reply (Escape) before bringing a message back.")
             return
-        restore_message(conversation, deleted.pop())
+        restored = deleted.pop()
+        restore_message(conversation, restored)
         self.refresh_conversation()
+        self.reveal_message(restored.messages[0].id)
         self.post_message(self.Changed(conversation.id))
         self.refresh_bindings()
         self.notify("The deleted message is back.")

@@ -204,6 +204,7 @@ async def test_a_deleted_message_comes_back_with_u(make_app, demo_server, data_d
         await pilot.press("u")
         await wait_until(pilot, lambda: saved_messages(data_dir, "keys") == original)
         assert [m.id for m in screen.current.messages] == ["u1", "a1", "u2", "a2"]
+        assert found.selected_message is screen.current.messages[1]  # shown where it is back
         assert found.check_action("undo_delete", ()) is False
         # The palette entry runs the same undo.
         found._select(0)
