@@ -136,6 +136,17 @@ async def settle(pilot) -> None:
     await wait_until(pilot, lambda: footer_settled(pilot.app))
 
 
+async def confirm_ready(pilot) -> None:
+    """Wait until a confirmation is on screen and takes keys (it ignores keys for a moment
+    after it appears, so that a key typed before it was seen cannot answer it)."""
+    from app.screens.confirm import ConfirmScreen
+
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, ConfirmScreen)
+    await wait_until(pilot, lambda: screen.accepts_keys)
+
+
 async def wait_for_workers(pilot) -> None:
     """Let every worker of the app finish."""
     await pilot.app.workers.wait_for_complete()

@@ -2,16 +2,29 @@
 
 Optionally a third answer, "always" (a): it confirms, and `always_chosen` tells the caller
 not to ask again.
+
+Keys typed before the question could be read are not answers: for `GUARD` seconds after
+the dialog appears, and as long as keys keep coming less than `GUARD` apart, a key that
+would confirm is ignored (n and Escape still decline). So "d" then "y" typed in one
+burst (a sentence typed into the conversation by mistake) cannot delete anything.
 """
 
 from __future__ import annotations
 
+import math
+import time
+
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+GUARD = 0.3
+"""Seconds after the dialog appears, and after each key typed while it is open, during
+which a key cannot answer it (a burst of typing is faster than a key every 0.3 s)."""
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -57,6 +70,11 @@ class ConfirmScreen(ModalScreen[bool]):
         self.always = always
         self.always_chosen = False
         """True if the user answered "always" (the screen then dismisses with True)."""
+        self._last_key_at = math.inf
+        """When the dialog appeared or the last key reached it (the clock of `Event.time`);
+        infinity until it has appeared."""
+        self._quiet_since = math.inf
+        """The same moment by `time.monotonic` (for `accepts_keys`)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -73,6 +91,31 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#no" if self.danger else "#yes", Button).focus()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # The event is made when the screen is pushed (or shown again): the clock starts.
+        self._last_key_at = event.time
+        self._quiet_since = time.monotonic()
+
+    @property
+    def accepts_keys(self) -> bool:
+        """True once a key typed now would be taken as an answer."""
+        return time.monotonic() - self._quiet_since >= GUARD
+
+    def on_key(self, event: events.Key) -> None:
+        # Runs before the bindings (y, n, a) and the focused button's Enter: a key that
+        # comes too soon is dropped, and keeps the guard up while a burst goes on.
+        since = event.time - self._last_key_at
+        self._last_key_at = max(self._last_key_at, event.time)
+        self._quiet_since = time.monotonic()
+        if since < GUARD and not self._declines(event.key):
+            event.stop()
+            event.prevent_default()
+
+    def _declines(self, key: str) -> bool:
+        """Escape and n (as bound now) decline at once: saying no is always safe."""
+        active = self.active_bindings.get(key)
+        return active is not None and active.binding.action == "answer(False)"
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -310,6 +310,7 @@ class MainScreen(HistoryActions, Screen[None]):
         self.pane.think_for = self._think_for
         # Any request that finds the server gone (a reply, a list, a pull) says so.
         self.services.on_unreachable = self._check_connection
+        self.pane.to_input = self._type_in_input
         self.prompt.focus()
         # Disk and network wait until the first frame is on screen, and the regions
         # mounted after it (see Deferred) have had their own frame.
@@ -391,6 +392,17 @@ class MainScreen(HistoryActions, Screen[None]):
             )
             if target is not None:
                 target.focus()
+
+    def _type_in_input(self, text: str) -> None:
+        """Text typed in the conversation pane goes to the input (the keys move there).
+
+        The focus moves at once (not after a refresh, as `focus()` does): the next key of
+        the burst must already reach the input.
+        """
+        prompt = self.prompt
+        self.set_focus(prompt)
+        if text:
+            prompt.insert(text)
 
     def on_prompt_input_recall_requested(self) -> None:
         """Up in an empty input: edit the last message you sent."""
@@ -488,7 +500,7 @@ class MainScreen(HistoryActions, Screen[None]):
             return
         if self._refuse_for_chat(conversation.model):
             return
-        images = self._images_to_send(conversation.model)
+        images = self._images_to_send(conversation.model, self._history_images(conversation))
         if images is None:
             return
         # Continued here: the conversation now belongs to the host it is sent to.
@@ -965,6 +977,11 @@ class MainScreen(HistoryActions, Screen[None]):
                 partial(self._on_last, "assistant", "select_text"),
             ),
             (
+                "Undo the message deletion",
+                "Bring back the message deleted last in this conversation (u in the pane)",
+                self.pane.action_undo_delete,
+            ),
+            (
                 "Toggle thinking of the last reply",
                 "Fold or unfold its reasoning (t in the pane)",
                 partial(self._on_last, "assistant", "toggle_thinking"),
@@ -1200,37 +1217,67 @@ class MainScreen(HistoryActions, Screen[None]):
         names = self.attachments.names
         return {ref: names[ref] for ref in refs if ref in names}
 
-    def _images_to_send(self, model: str) -> list[str] | None:
-        """The store references of the attached images, or None if sending must wait."""
+    def _history_images(self, conversation: Conversation) -> list[str]:
+        """The images of earlier messages that the next request sends again (the history
+        goes with every request; when editing, only what comes before the edited message,
+        and its own images)."""
+        from ..chat import history_messages
+
+        editing = self._editing
+        messages = conversation.messages
+        upto, kept = None, []
+        if editing is not None and editing[0] == conversation.id:
+            upto = next((i for i, m in enumerate(messages) if m.id == editing[1]), None)
+            if upto is not None:
+                kept = list(messages[upto].images)
+        history = history_messages(conversation, upto=upto)
+        return [*(ref for message in history for ref in message.images), *kept]
+
+    def _images_to_send(self, model: str, history: list[str]) -> list[str] | None:
+        """The store references of the attached images, or None if sending must wait.
+
+        `history` are the images of earlier messages sent again with this request: a model
+        that cannot see is asked about (and the question counts) those too.
+        """
         bar = self.attachments
-        if not bar.attachments:
-            return []
-        if bar.reading:
-            self.notify("The images are still being read; send again in a moment.")
-            return None
-        refused = bar.refused
-        if refused:
-            count = len(refused)
-            self.notify(
-                f"{count} image{'s' if count != 1 else ''} cannot be sent (marked ⚠). "
-                "Shift+Tab to the images, then Delete removes one.",
-                severity="warning",
-                markup=False,
-            )
-            return None
-        refs = bar.refs
+        refs: list[str] = []
+        if bar.attachments:
+            if bar.reading:
+                self.notify("The images are still being read; send again in a moment.")
+                return None
+            refused = bar.refused
+            if refused:
+                count = len(refused)
+                self.notify(
+                    f"{count} image{'s' if count != 1 else ''} cannot be sent (marked ⚠). "
+                    "Shift+Tab to the images, then Delete removes one.",
+                    severity="warning",
+                    markup=False,
+                )
+                return None
+            refs = bar.refs
+        sent = (model, (*history, *refs))
+        if not sent[1]:
+            return refs
         details = self._details.get(model)
         if details is not None and details.supports("vision"):
             return refs
-        if self._vision_confirmed == (model, tuple(refs)):
-            self._vision_confirmed = None
+        # Asked once for a set of images: the next message resends the same ones (now
+        # all in the history) without asking again.
+        if self._vision_confirmed == sent:
             return refs
-        self._confirm_vision(model, refs)
+        self._confirm_vision(model, list(sent[1]), len(refs))
         return None
 
     @work(group="vision-check", exclusive=True, exit_on_error=False, description="Vision check")
-    async def _confirm_vision(self, model: str, refs: list[str]) -> None:
-        """Ask before sending images to a model that may not see them, then send."""
+    async def _confirm_vision(self, model: str, refs: list[str], new: int) -> None:
+        """Ask before sending images to a model that may not see them, then send.
+
+        Args:
+            model: The conversation's model.
+            refs: Every image the request would carry: the history's, then the new ones.
+            new: How many of them are attached to this message.
+        """
         from .confirm import ConfirmScreen
 
         details = self._details.get(model)
@@ -1247,11 +1294,17 @@ class MainScreen(HistoryActions, Screen[None]):
         else:
             count = len(refs)
             images = f"{count} image{'s' if count != 1 else ''}"
+            earlier = count - new
+            if earlier:
+                where = f"{earlier} from earlier messages, sent again with the history"
+                source = f" ({new} new, {where})" if new else f" ({where})"
+            else:
+                source = ""
             if details is not None:
                 listed = ", ".join(details.capabilities) or "none"
                 detail = (
                     f"Its capabilities ({listed}) do not include vision: it will ignore "
-                    f"the {images} or fail."
+                    f"the {images}{source} or fail."
                 )
             else:
                 detail = f"Could not ask the server what it can do: {problem}"
@@ -1268,9 +1321,12 @@ class MainScreen(HistoryActions, Screen[None]):
             prompt = self.prompt
             prompt.post_message(PromptInput.Submitted(prompt, prompt.text))
         else:
-            self.notify(
-                "Not sent. Choose a model that can see images, or remove them.", markup=False
+            remedy = (
+                "remove them"
+                if new == len(refs)
+                else "delete the earlier messages with images (they go with every message)"
             )
+            self.notify(f"Not sent. Choose a model that can see images, or {remedy}.", markup=False)
 
     # -- tool calling -----------------------------------------------------------------------
     # Ctrl+G (or "Tools on/off" in the palette) switches tools for the conversation on

@@ -15,23 +15,28 @@ it, so the cost of drawing is per frame, never per token.
 With tools on, the same worker closes the tool-call loop: a reply that calls tools is
 followed by running them (`app.tools`), their results added as `tool` messages, and the
 next request, until the model answers in text or the round limit is reached.
+
+The pane's commands are single keys (d deletes, r regenerates...), so a sentence typed
+while it has the focus must not run them: see "typing in the pane" below.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -39,12 +44,14 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from ..chat import (
+    DeletedMessage,
     ReplyBuffer,
     chat_body,
     delete_message,
     history_messages,
     message_to_api,
     replace_tail,
+    restore_message,
     sanitize,
     switch_variant,
     variant_position,
@@ -87,6 +94,11 @@ MARGIN = 20
 _EMPTY = Strip([])
 FRAME_BUDGET = 8
 """A frame that took t seconds is followed by at least t * FRAME_BUDGET without one."""
+TYPING_GAP = 0.2
+"""Seconds: a printable key this soon after another one in the pane is typing, not a
+command (and a command key waits this long before it runs, in case typing follows)."""
+_MOVES = frozenset({"select", "select_edge", "page"})
+"""Actions that only move the selection or the view: they run at once, even in a burst."""
 
 
 class MessagePane(Widget, can_focus=True):
@@ -176,7 +188,27 @@ class MessagePane(Widget, can_focus=True):
             tooltip="Ask for this reply again (the old one is kept as a variant)",
         ),
         Binding(
-            "d,delete", "delete", "Delete", id="pane.delete", tooltip="Delete the selected message"
+            "d,delete",
+            "delete",
+            "Delete",
+            id="pane.delete",
+            tooltip="Delete the selected message (asks first; u brings it back)",
+        ),
+        Binding(
+            "u",
+            "undo_delete",
+            "Undo",
+            id="pane.undo",
+            tooltip="Bring back the message deleted last in this conversation",
+        ),
+        Binding(
+            "escape,i",
+            "leave",
+            "Input",
+            show=False,
+            id="pane.input",
+            tooltip="Back to the input (while a reply streams, Escape stops it first); "
+            "typing a letter that is no key here also goes there, with the letter",
         ),
         Binding(
             "pageup",
@@ -300,6 +332,21 @@ class MessagePane(Widget, can_focus=True):
         """Conversations whose reply is between requests, running the tools it called."""
         self._hint: list[str] = []
         """The lines shown in an empty conversation (see `_hint_line`)."""
+        self.to_input: Callable[[str], None] | None = None
+        """Set by the screen: move the keys to the input and add this text at its cursor
+        (text typed in the pane goes there). None: typed text is refused."""
+        self._burst: list[str] = []
+        """The printable keys of the burst going on (see `on_key`)."""
+        self._burst_at = -math.inf
+        """When the last printable key reached the pane (the clock of `Event.time`)."""
+        self._burst_selection: int | None = None
+        """The selection before the burst began (moves typed as text are undone)."""
+        self._typing = False
+        """The burst going on is text: every key of it goes to the input."""
+        self._held: tuple[Timer, ActiveBinding] | None = None
+        """A command key waiting to see whether typing follows (and its timer)."""
+        self._deleted: dict[str, list[DeletedMessage]] = {}
+        """Messages deleted this session, by conversation id, for undo (u)."""
 
     def on_mount(self) -> None:
         self._frame = self.set_interval(1 / self._fps, self._render_frame, pause=True)
@@ -949,7 +996,89 @@ class MessagePane(Widget, can_focus=True):
         self.refresh()
 
     def on_blur(self) -> None:
+        self._drop_held()
         self.refresh()
+
+    # -- typing in the pane -------------------------------------------------------------------
+    # The pane's commands are printable keys, and the pane is one Shift+Tab from the input:
+    # a sentence typed here by mistake used to fold thinking (t), open "Delete?" (d) and
+    # answer it (y). Now:
+    # - a printable key that is no command here (w, or e on a reply) is text: the keys move
+    #   to the input, with it;
+    # - a command key waits TYPING_GAP before it runs; if another printable key comes in
+    #   that time, both were typing and go to the input (a person gives a command and then
+    #   looks; typing is faster than a key every 0.2 s);
+    # - keys that only move (j, k, g, Space) run at once, as holding j must scroll; if
+    #   typing follows in the same burst ("good"), their letters go to the input too and
+    #   the selection goes back to where it was.
+    # Event.time is when the key was read, so keys that queued up while the app was busy
+    # count as the burst they were.
+
+    def _command(self, event: events.Key) -> ActiveBinding | None:
+        """The enabled binding this key would run here, or None."""
+        active = self.screen.active_bindings
+        for key in event.aliases:
+            binding = active.get(key)
+            if binding is not None:
+                return binding if binding.enabled else None
+        return None
+
+    async def on_key(self, event: events.Key) -> None:
+        character = event.character
+        if not event.is_printable or character is None:
+            return
+        if event.time - self._burst_at >= TYPING_GAP:
+            if self._held is not None:
+                # Its time is up but its timer has not run yet (a busy moment): run it.
+                await self._run_held(self._held[1])
+            self._burst = []
+            self._typing = False
+            self._burst_selection = self.selected
+        self._burst_at = max(self._burst_at, event.time)
+        command = None if self._typing or self._held is not None else self._command(event)
+        if command is None:
+            event.stop()
+            event.prevent_default()
+            self._type(character)
+            return
+        self._burst.append(character)
+        name = command.binding.action.partition("(")[0]
+        if name in _MOVES and command.node is self:
+            return  # runs now, through the bindings
+        event.stop()
+        event.prevent_default()
+        self._held = (self.set_timer(TYPING_GAP, partial(self._run_held, command)), command)
+
+    async def _run_held(self, command: ActiveBinding) -> None:
+        """No typing followed the command key: run it."""
+        self._drop_held()
+        self._burst = []
+        if self.has_focus:
+            await self.app.run_action(command.binding.action, command.node)
+
+    def _drop_held(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            held[0].stop()
+
+    def _type(self, character: str) -> None:
+        """The burst is text: it goes to the input (or is refused, with a bell)."""
+        self._drop_held()
+        text = "".join(self._burst) + character
+        self._burst = []
+        if not self._typing:
+            self._typing = True
+            if self._burst_selection is not None and self._burst_selection != self.selected:
+                self._select(self._burst_selection)
+        if self.to_input is None:
+            self.app.bell()
+            return
+        self.to_input(text)
+
+    def action_leave(self) -> None:
+        """Give the keys back to the input."""
+        if self.to_input is not None:
+            self.to_input("")
 
     def action_select(self, step: int) -> None:
         """Move the selection up or down."""
@@ -1023,10 +1152,20 @@ class MessagePane(Widget, can_focus=True):
         if self.is_streaming(conversation.id):
             self.notify("A reply is still streaming: press Escape to stop it first.")
             return
-        await self.regenerate(conversation, conversation.messages.index(message))
+        index = conversation.messages.index(message)
+        await self.regenerate(conversation, index)
+        if conversation is self.conversation:
+            self._select(index)  # the new reply, where the old one was
 
     async def regenerate(self, conversation: Conversation, index: int) -> None:
         """Replace the reply at `index` (and what follows) by a new one."""
+        if not any(m.role == "user" for m in conversation.messages[:index]):
+            # Its question was deleted: the request would carry no question at all.
+            self.notify(
+                "Nothing to ask again: the question before this reply was deleted.",
+                severity="warning",
+            )
+            return
         old = conversation.messages[index]
         keep = old.state != "error" or bool(old.content)
         reply = ChatMessage(role="assistant", state="streaming")
@@ -1077,15 +1216,46 @@ class MessagePane(Widget, can_focus=True):
             question = "Delete this version (from this message on)? Another version is shown."
 
         def answered(yes: bool | None) -> None:
-            if yes and message in conversation.messages:
-                delete_message(conversation, conversation.messages.index(message))
+            index = next((i for i, m in enumerate(conversation.messages) if m is message), None)
+            if not yes or index is None:
+                return
+            if self.is_streaming(conversation.id) and index == len(conversation.messages) - 1:
+                return  # a reply began streaming into it meanwhile
+            deleted = delete_message(conversation, index)
+            self._deleted.setdefault(conversation.id, []).append(deleted)
+            if conversation is self.conversation:
                 self.refresh_conversation()
-                self.post_message(self.Changed(conversation.id))
+            self.post_message(self.Changed(conversation.id))
+            self.refresh_bindings()
+            self.notify(
+                "Press u in the conversation to bring it back (or Ctrl+P: "
+                "“Undo the message deletion”).",
+                title="Message deleted",
+                timeout=10,
+            )
 
         self.app.push_screen(
             ConfirmScreen(question, sanitize(preview), yes="Delete", danger=True),
             answered,
         )
+
+    def action_undo_delete(self) -> None:
+        """Bring back the message deleted last in the conversation on screen."""
+        conversation = self.conversation
+        deleted = self._deleted.get(conversation.id) if conversation is not None else None
+        if conversation is None or not deleted:
+            self.notify("No message of this conversation was deleted since olladeck started.")
+            return
+        if self.is_streaming(conversation.id):
+            self.notify("Stop the reply (Escape) before bringing a message back.")
+            return
+        restored = deleted.pop()
+        restore_message(conversation, restored)
+        self.refresh_conversation()
+        self.reveal_message(restored.messages[0].id)
+        self.post_message(self.Changed(conversation.id))
+        self.refresh_bindings()
+        self.notify("The deleted message is back.")
 
     def action_variant(self, step: int) -> None:
         """Show another version of the selected message (and what followed it)."""
@@ -1104,8 +1274,11 @@ class MessagePane(Widget, can_focus=True):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         message = self.selected_message
-        if action in ("select", "select_edge"):
+        if action in ("select", "select_edge", "leave"):
             return True
+        if action == "undo_delete":
+            conversation = self.conversation
+            return conversation is not None and bool(self._deleted.get(conversation.id))
         if message is None:
             return False
         if action == "edit":

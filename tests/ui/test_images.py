@@ -18,7 +18,7 @@ from app.attachments import MAX_BYTES, WARN_BYTES, load_last_folder
 from app.screens.confirm import ConfirmScreen
 from app.screens.image_picker import ImagePickerScreen, ImageTree
 from app.widgets.attachment_bar import AttachmentBar
-from tests.conftest import screen_text, wait_until
+from tests.conftest import confirm_ready, screen_text, wait_until
 
 VISION = "llava:7b"
 BLIND = "llama3.2:latest"
@@ -372,7 +372,7 @@ async def test_a_model_without_vision_asks_first(make_app, demo_server, pics):
         app.screen._details.clear()
         shows = sum(1 for r in demo_server.requests if r.path == "/api/show")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await confirm_ready(pilot)
         assert sum(1 for r in demo_server.requests if r.path == "/api/show") == shows + 1
         await pilot.press("y")
         await wait_until(pilot, lambda: app.screen.current.messages)

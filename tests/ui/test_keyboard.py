@@ -92,7 +92,7 @@ async def test_main_screen_keys(make_app, demo_server, data_dir):
         await wait_until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
         app.screen.query_one(MessagePane).focus()
         await pilot.press("question_mark")  # outside a text field, ? is help too
-        assert isinstance(app.screen, HelpScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.press("q")
         app.screen.prompt.focus()
         await pilot.press("question_mark")  # inside the input, it is a character

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from app.config import Config, ToolsConfig, UserToolConfig
 from app.screens.confirm import ConfirmScreen
 from app.tools import REFUSED, ToolSet
-from tests.conftest import screen_text, wait_until
+from tests.conftest import confirm_ready, screen_text, wait_until
 
 PY = sys.executable
 MODEL = "llama3.2:latest"
@@ -74,8 +74,7 @@ async def send(pilot, text: str) -> None:
 
 
 async def confirm_screen(pilot) -> ConfirmScreen:
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
-    await pilot.pause()
+    await confirm_ready(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, ConfirmScreen)
     return screen
