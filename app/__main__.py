@@ -78,7 +78,14 @@ def main(argv: list[str] | None = None) -> int:
         demo_server = ThreadedDemoServer(token_rate=40.0)
         host = parse_host(demo_server.start())
     else:
-        host = resolve_host(args.host, config, os.environ)
+        from .ollama.host import InvalidHost
+
+        try:
+            host = resolve_host(args.host, config, os.environ)
+        except InvalidHost as exc:
+            where = "--host" if args.host and args.host not in config.rejected_hosts else None
+            print(f"olladeck: {where or 'OLLAMA_HOST'}: {exc}", file=sys.stderr)
+            return 2
 
     services = Services(config, ConversationStore(config.resolved_data_dir), host)
     services.demo = args.demo

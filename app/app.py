@@ -13,10 +13,12 @@ from textual.binding import Binding
 from .assets import STYLES
 from .screens.main import MainScreen
 from .services import Services
+from .terminal_colours import SIXTEEN_COLOURS, for_sixteen_colours
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from textual.driver import Driver
     from textual.screen import Screen
 
     from .demo import ThreadedDemoServer
@@ -88,6 +90,29 @@ class OlladeckApp(App[None]):
             self.theme = theme
         elif theme:
             self._notices.append(f"Unknown theme '{theme}' in the config; using the default.")
+
+    def get_css_variables(self) -> dict[str, str]:
+        """The theme's colours; in a terminal of 16 colours, none that turns red but an
+        error (see `terminal_colours`)."""
+        variables = super().get_css_variables()
+        if self.console.color_system in SIXTEEN_COLOURS and not self.current_theme.ansi:
+            variables = for_sixteen_colours(variables, dark=self.current_theme.dark)
+            self.theme_variables = variables
+        return variables
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver for this platform; on Linux and macOS one that reads Alt+Enter
+        (ESC CR) as Alt+Enter rather than Enter (see `terminal_input`)."""
+        driver_class = super().get_driver_class()
+        try:
+            from textual.drivers.linux_driver import LinuxDriver
+        except ImportError:  # Windows: no termios
+            return driver_class
+        if driver_class is LinuxDriver:
+            from .terminal_input import NewlineKeysDriver
+
+            return NewlineKeysDriver
+        return driver_class
 
     def action_help(self) -> None:
         """Show every key binding."""

@@ -243,13 +243,25 @@ class ReplyBuffer:
 
 
 def history_messages(conversation: Conversation, upto: int | None = None) -> list[ChatMessage]:
-    """The messages that are sent as context: failed empty replies are left out."""
+    """The messages that are sent as context.
+
+    Left out: replies with nothing to send (failed, stopped before any text, or still
+    empty: an empty assistant turn tells the model it said nothing), and replies or tool
+    results before the first user message (the question they answered was deleted: a
+    history that opens with the model's answer to nothing confuses it).
+    """
     messages = conversation.messages if upto is None else conversation.messages[:upto]
-    return [
-        m
-        for m in messages
-        if not (m.role == "assistant" and m.state in ("error", "streaming") and not m.content)
-    ]
+    sent: list[ChatMessage] = []
+    asked = False
+    for m in messages:
+        if m.role == "assistant" and not m.content and not m.tool_calls:
+            continue
+        if m.role == "user":
+            asked = True
+        elif m.role in ("assistant", "tool") and not asked:
+            continue
+        sent.append(m)
+    return sent
 
 
 def message_to_api(message: ChatMessage, images_b64: list[str] | None = None) -> dict[str, Any]:
@@ -268,8 +280,15 @@ def chat_body(
     conversation: Conversation,
     messages: list[dict[str, Any]],
     tools: list[dict[str, Any]] | None = None,
+    *,
+    can_think: bool = True,
 ) -> dict[str, Any]:
-    """The `/api/chat` request body: only what the user set is sent."""
+    """The `/api/chat` request body: only what the user set is sent.
+
+    With `can_think` False (the model lacks the `thinking` capability, or it is not known
+    yet), a `think` that asks for thinking is left out: Ollama refuses it with a 400.
+    `think: false` is still sent (every model accepts it).
+    """
     opts = conversation.chat_options
     body: dict[str, Any] = {"model": conversation.model, "messages": messages}
     if conversation.system.strip():
@@ -280,7 +299,7 @@ def chat_body(
         body["format"] = opts.format
     if opts.keep_alive is not None:
         body["keep_alive"] = opts.keep_alive
-    if opts.think is not None:
+    if opts.think is not None and (can_think or opts.think is False):
         body["think"] = opts.think
     if tools:
         body["tools"] = tools
@@ -347,17 +366,68 @@ def switch_variant(conversation: Conversation, index: int, step: int) -> None:
     _activate(conversation, index, versions, (position + step) % len(versions))
 
 
-def delete_message(conversation: Conversation, index: int) -> None:
-    """Delete a message; deleting one version of several shows another instead."""
-    message = conversation.messages[index]
+@dataclass(frozen=True)
+class DeletedMessage:
+    """What `delete_message` removed, so that `restore_message` can put it back."""
+
+    messages: list[ChatMessage]
+    """The message; for one version of several, the whole version (from it on)."""
+    index: int
+    """Where it was."""
+    after_id: str | None
+    """The message before it (None: it was first); where it goes back if others moved."""
+    version: int | None = None
+    """For a version: its place among the versions (None: a plain message)."""
+    shown_id: str | None = None
+    """For a version: the head of the version shown instead of it."""
+
+
+def delete_message(conversation: Conversation, index: int) -> DeletedMessage:
+    """Delete a message; deleting one version of several shows another instead.
+
+    Returns what was removed, for `restore_message`.
+    """
+    messages = conversation.messages
+    message = messages[index]
+    after_id = messages[index - 1].id if index > 0 else None
     if not message.alternatives:
-        del conversation.messages[index]
-        return
-    tail = conversation.messages[index:]
+        del messages[index]
+        return DeletedMessage([message], index, after_id)
+    tail = messages[index:]
     versions = _versions(message, tail)
     position = versions.index(tail)
     versions.pop(position)
     _activate(conversation, index, versions, min(position, len(versions) - 1))
+    return DeletedMessage(tail, index, after_id, position, conversation.messages[index].id)
+
+
+def restore_message(conversation: Conversation, deleted: DeletedMessage) -> None:
+    """Undo `delete_message`: the message (or version) is back where it was, and shown.
+
+    Messages added since stay: next to it for a plain message, in the version that was
+    shown instead for a version (which becomes another version again).
+    """
+    messages = conversation.messages
+    ids = [m.id for m in messages]
+    if deleted.version is not None and deleted.shown_id in ids:
+        index = ids.index(deleted.shown_id)
+        tail = messages[index:]
+        versions = _versions(tail[0], tail)
+        position = min(deleted.version, len(versions))
+        versions.insert(position, list(deleted.messages))
+        _activate(conversation, index, versions, position)
+        return
+    if deleted.after_id is None:
+        index = 0
+    elif deleted.after_id in ids:
+        index = ids.index(deleted.after_id) + 1
+    else:
+        index = min(deleted.index, len(messages))
+    if deleted.version is not None:
+        # The versions it belonged to are gone: it comes back as a plain message.
+        deleted.messages[0].alternatives = []
+        deleted.messages[0].variant = 0
+    messages[index:index] = deleted.messages
 
 
 # -- context window ------------------------------------------------------------------------

@@ -40,6 +40,10 @@ def config_path() -> Path:
     return config_dir() / "config.toml"
 
 
+NOT_A_SETTING = {"setting": False}
+"""Metadata of a `Config` field that is not read from the file (what reading it found)."""
+
+
 @dataclass(frozen=True)
 class Config:
     """Settings from `config.toml`. Every field is optional in the file."""
@@ -50,7 +54,8 @@ class Config:
     hosts: dict[str, str] = field(default_factory=dict)
     """Named Ollama servers (e.g. `laptop = "127.0.0.1"`, `gpu = "http://gpu-box:11434"`)."""
     default_model: str = ""
-    """Model for new conversations. Empty: the first model the server lists."""
+    """Model for new conversations. Empty: the first model the server lists (the most
+    recently pulled) that can chat; embedding-only models are passed over."""
     theme: str = "textual-dark"
     """One of Textual's themes (switch with the command palette; the choice is remembered)."""
     data_dir: str = ""
@@ -65,7 +70,8 @@ class Config:
     default (5 minutes)."""
     think: bool | str | None = None
     """`think` for new conversations: true, false, or "low"/"medium"/"high". Unset: the
-    model decides."""
+    model decides. Asking for thinking is sent only to models whose capabilities list
+    `thinking` (Ollama refuses it for the others)."""
     format: str | dict[str, Any] | None = None
     """`format` for new conversations: "json", or a JSON schema (a table, or JSON text)."""
     stream: bool = True
@@ -79,6 +85,10 @@ class Config:
     title_from_model: bool = False
     """Ask the conversation's model for a short title after its first reply (in the
     background); otherwise the title is the start of the first message."""
+    rejected_hosts: tuple[str, ...] = field(default=(), metadata=NOT_A_SETTING)
+    """Not a setting: the `[hosts]` names left out because their address is malformed."""
+    host_problems: tuple[str, ...] = field(default=(), metadata=NOT_A_SETTING)
+    """Not a setting: why `host` or a `[hosts]` entry was left out (said at start)."""
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -181,7 +191,41 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
     if "tools" in values:
         values["tools"] = _parse_tools(values["tools"], source)
     _check_request_defaults(values, source)
+    _drop_bad_hosts(values, text, source)
     return Config(**values)
+
+
+def _drop_bad_hosts(values: dict[str, Any], text: str, source: str) -> None:
+    """Leave out `host` and `[hosts]` entries that name no server, saying why (in place):
+    a typo in one address must not stop olladeck from starting."""
+    from .ollama.host import InvalidHost, check_host
+
+    problems: list[str] = []
+    hosts = dict(values.get("hosts", {}))
+    rejected: list[str] = []
+    for name, address in list(hosts.items()):
+        try:
+            check_host(address)
+        except InvalidHost as exc:
+            del hosts[name]
+            rejected.append(name)
+            where = _line_of(text, name, "hosts")
+            problems.append(f"{source}{where}: [hosts] '{name}': {exc} It is left out.")
+    host = values.get("host", "")
+    instead = "OLLAMA_HOST or the default is used instead."
+    if host in rejected:
+        values["host"] = ""
+        problems.append(f"{source}: 'host' names [hosts] '{host}', which is left out; {instead}")
+    elif host and host not in hosts:
+        try:
+            check_host(host)
+        except InvalidHost as exc:
+            values["host"] = ""
+            problems.append(f"{source}{_line_of(text, 'host')}: 'host': {exc} {instead}")
+    if problems:
+        values["hosts"] = hosts
+        values["rejected_hosts"] = tuple(rejected)
+        values["host_problems"] = tuple(problems)
 
 
 # -- [tools] --------------------------------------------------------------------------------
@@ -378,9 +422,10 @@ def load_config(path: Path | None = None) -> tuple[Config, str | None]:
     except (OSError, UnicodeDecodeError) as exc:
         return Config(), f"Could not read {path}: {exc}. Using the defaults."
     try:
-        return parse_config(text, str(path)), None
+        config = parse_config(text, str(path))
     except ConfigError as exc:
         return Config(), f"{exc}. Using the defaults."
+    return config, "\n".join(config.host_problems) or None
 
 
 # -- the file on disk -------------------------------------------------------------------------
@@ -392,7 +437,7 @@ TEMPLATE = """# olladeck configuration. Every setting is optional: remove the "#
 # "https://host/path"), or a name from [hosts]. Unset: OLLAMA_HOST, else 127.0.0.1:11434.
 # host = "gpu"
 
-# Model for new conversations (unset: the first one the server lists).
+# Model for new conversations (unset: the newest model on the server that can chat).
 # default_model = "llama3.2"
 
 # One of Textual's themes; changing the theme from the command palette (Ctrl+P) saves
@@ -408,7 +453,7 @@ theme = "textual-dark"
 
 # Defaults for new conversations' requests.
 # keep_alive = "10m"        # how long a model stays loaded: "5m", "1h", seconds, -1, 0
-# think = true              # for reasoning models; or "low" / "medium" / "high"
+# think = true              # sent to models that can think; or "low" / "medium" / "high"
 # format = "json"           # or a JSON schema as a table
 # stream = true
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .config import Config
-from .ollama.host import OllamaHost, parse_host
+from .ollama.host import OllamaHost, check_host, parse_host
 
 
 def resolve_host(arg: str | None, config: Config, environ: Mapping[str, str]) -> OllamaHost:
@@ -16,15 +16,22 @@ def resolve_host(arg: str | None, config: Config, environ: Mapping[str, str]) ->
     else Ollama's default (http://127.0.0.1:11434).
 
     The first of them that is set (not empty) wins, and is either a name from `[hosts]`
-    or an address in any form OLLAMA_HOST accepts.
+    or an address in any form OLLAMA_HOST accepts. A name whose `[hosts]` entry was left
+    out as malformed (reported at start) counts as not set.
 
     Args:
         arg: The `--host` argument (None when not given).
-        config: The loaded config.
+        config: The loaded config (malformed addresses already left out).
         environ: The environment (`os.environ`).
+
+    Raises:
+        InvalidHost: `--host` or OLLAMA_HOST is malformed.
     """
-    wanted = arg or config.host or environ.get("OLLAMA_HOST", "")
-    return parse_host(config.hosts.get(wanted, wanted))
+    for wanted in (arg, config.host, environ.get("OLLAMA_HOST", "")):
+        if not wanted or wanted in config.rejected_hosts:
+            continue
+        return check_host(config.hosts.get(wanted, wanted))
+    return check_host("")
 
 
 def named_hosts(config: Config) -> dict[str, OllamaHost]:
@@ -48,6 +55,11 @@ def next_host(config: Config, current: str) -> str | None:
     if current not in names:
         return names[0]
     return names[(names.index(current) + 1) % len(names)]
+
+
+DEMO_HOST = "demo"
+"""What a conversation made with the built-in demo server records as its host (the
+server's port is new every time, so its address would mean nothing later)."""
 
 
 def conversation_host(config: Config, host: OllamaHost) -> str:

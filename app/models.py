@@ -82,6 +82,9 @@ class ChatMessage:
     """The reasoning of an assistant reply (saved, never resent as content)."""
     images: list[str] = field(default_factory=list)
     """References into the image store (`<sha256>.<ext>`), not the bytes."""
+    image_names: dict[str, str] = field(default_factory=dict)
+    """The file name each image was attached from, by reference (none for an image that
+    came without one, e.g. from an imported conversation). Shown, never sent."""
     tool_calls: list[ToolCall] = field(default_factory=list)
     tool_name: str | None = None
     """On a `tool` message: the tool whose result it carries."""

@@ -31,6 +31,7 @@ from textual.strip import Strip
 
 from .chat import sanitize
 from .models import ChatMessage, ReplyStats
+from .ollama.errors import is_permanent
 
 _LEXERS: dict[str, Any] = {}
 """Pygments lexers by language name (shared by all renderers)."""
@@ -785,8 +786,10 @@ class MessageItem:
                 label = f"▣ {count} image{'s' if count != 1 else ''} attached"
                 parts.append(self._keep(("images", count), lambda: TextPart(label, "muted")))
         if message.state == "error" and message.error:
-            retry = "Ctrl+R" if self.state.last else "r with this reply selected"
-            text = f"⚠ {sanitize(message.error)}\nPress {retry} to retry."
+            text = f"⚠ {sanitize(message.error)}"
+            if not is_permanent(message.error):
+                retry = "Ctrl+R" if self.state.last else "r with this reply selected"
+                text += f"\nPress {retry} to retry."
             parts.append(self._keep(("error", text), lambda: TextPart(text, "error")))
         if message.role == "assistant" and not state.streaming:
             facts = stats_text(message.stats, message.state)

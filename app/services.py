@@ -6,6 +6,8 @@ hand in a store under a temporary directory and a server on a free port.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +17,7 @@ from .store import ConversationStore
 
 if TYPE_CHECKING:
     from .ollama.client import OllamaClient
+    from .ollama.errors import OllamaError
 
 
 class Services:
@@ -30,6 +33,8 @@ class Services:
         """The config file in use (None: the default place)."""
         self._client: OllamaClient | None = None
         self._retired: list[OllamaClient] = []
+        self.on_unreachable: Callable[[OllamaError], object] | None = None
+        """Called when a request to the current host finds no server (or not Ollama)."""
 
     def client(self) -> OllamaClient:
         """The client for the current host (httpx is imported on first use, not at start)."""
@@ -39,7 +44,13 @@ class Services:
             if self._client is not None:
                 self._retired.append(self._client)
             self._client = OllamaClient(self.host)
+            self._client.on_unreachable = partial(self._unreachable, self.host)
         return self._client
+
+    def _unreachable(self, host: OllamaHost, error: OllamaError) -> None:
+        # A reply still streaming from a host left behind says nothing about this one.
+        if host == self.host and self.on_unreachable is not None:
+            self.on_unreachable(error)
 
     async def set_host(self, host: OllamaHost, *, demo: bool = False) -> None:
         """Talk to another server from now on.

@@ -78,7 +78,9 @@ def export_markdown(conversation: Conversation) -> str:
             lines += [f"Tool call: `{call.name}` with `{arguments}`", ""]
         if message.images:
             count = len(message.images)
-            lines += [f"*{count} image{'s' if count != 1 else ''} attached*", ""]
+            names = [message.image_names[r] for r in message.images if r in message.image_names]
+            listed = f": {', '.join(names)}" if names else ""
+            lines += [f"*{count} image{'s' if count != 1 else ''} attached{listed}*", ""]
         if message.state == "stopped":
             lines += ["*(stopped)*", ""]
         elif message.state == "error" and message.error:

@@ -23,6 +23,11 @@ from app.store import ConversationStore
 # Message headers show local times: make them the same on every machine.
 os.environ["TZ"] = "UTC"
 time.tzset()
+# The app's colours depend on the terminal's colour system (16-colour terminals get
+# other theme colours, see app/terminal_colours.py): the tests run as in a 24-bit colour
+# terminal, whatever terminal runs them, unless a test sets TERM and COLORTERM itself.
+os.environ["COLORTERM"] = "truecolor"
+os.environ.pop("NO_COLOR", None)
 
 settings.register_profile(
     "olladeck", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150
@@ -131,6 +136,17 @@ async def settle(pilot) -> None:
     await wait_until(pilot, lambda: footer_settled(pilot.app))
 
 
+async def confirm_ready(pilot) -> None:
+    """Wait until a confirmation is on screen and takes keys (it ignores keys for a moment
+    after it appears, so that a key typed before it was seen cannot answer it)."""
+    from app.screens.confirm import ConfirmScreen
+
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+    screen = pilot.app.screen
+    assert isinstance(screen, ConfirmScreen)
+    await wait_until(pilot, lambda: screen.accepts_keys)
+
+
 async def wait_for_workers(pilot) -> None:
     """Let every worker of the app finish."""
     await pilot.app.workers.wait_for_complete()
@@ -159,3 +175,38 @@ def screen_text(app) -> str:
     )
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
+
+
+@pytest.fixture
+def web_server() -> Iterator[str]:
+    """A web server that is not Ollama, on a free port of 127.0.0.1 (a wrong port): an
+    HTML page at `/`, an HTML 404 page everywhere else. Yields its URL."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    page = b"<!DOCTYPE html><html><head><title>404 Not Found</title></head><body>nope</body></html>"
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            found = self.path == "/"
+            body = b"<html><body>Welcome to nginx!</body></html>" if found else page
+            self.send_response(200 if found else 404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_DELETE = _answer
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

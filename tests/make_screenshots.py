@@ -103,6 +103,10 @@ async def shoot(name: str, scene: Scene, size: tuple[int, int], model: str, url:
         os.environ["XDG_DATA_HOME"] = f"{home}/data"
         os.environ["XDG_CONFIG_HOME"] = f"{home}/config"
         os.environ["HOME"] = home
+        # The screenshots are SVGs in 24-bit colour: the app picks its colours for such a
+        # terminal, whatever terminal runs this (16-colour ones get others).
+        os.environ["COLORTERM"] = "truecolor"
+        os.environ.pop("NO_COLOR", None)
         config = Config()
         services = Services(config, ConversationStore(config.resolved_data_dir), parse_host(url))
         services.demo = True

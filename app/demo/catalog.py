@@ -77,6 +77,16 @@ PULLABLE: tuple[DemoModel, ...] = (
         "phi4-mini:latest", "phi3", "3.8B", "Q4_K_M", int(2.5 * GB), ("completion", "tools"), 131072
     ),
     DemoModel("tinyllama:latest", "llama", "1B", "Q4_0", int(0.6 * GB), ("completion",), 2048),
+    # An embedding model (for RAG): /api/show lists only `embedding`; /api/chat refuses it.
+    DemoModel(
+        "nomic-embed-text:latest",
+        "nomic-bert",
+        "137M",
+        "F16",
+        int(0.27 * GB),
+        ("embedding",),
+        2048,
+    ),
 )
 
 

@@ -156,6 +156,12 @@ def _rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+_INSTALLED_AT = "2026-11-01T10:00:00.000000000Z"
+"""`modified_at` of the models the server starts with."""
+_THINKING_ON = (True, "high", "medium", "low", "max")
+"""`think` values that ask for thinking (Ollama's `ThinkValue.Bool`)."""
+
+
 class _BadRequest(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -198,6 +204,10 @@ class DemoServer:
         "arguments"}}]`) instead of choosing: a model that gets names or arguments wrong."""
         self.version = "0.13.0"
         self.models: dict[str, DemoModel] = {m.name: m for m in DEMO_MODELS}
+        self.modified: dict[str, str] = {}
+        """When a model was pulled or copied here (RFC 3339); the others date from before."""
+        self._recent: dict[str, int] = {}
+        """Pulled or copied models, in the order they came (newest highest)."""
         self.registry: dict[str, DemoModel] = {m.name: m for m in (*DEMO_MODELS, *PULLABLE)}
         self.loaded: dict[str, float | None] = {}
         """Loaded model -> monotonic expiry (None: for ever)."""
@@ -233,6 +243,16 @@ class DemoServer:
                     self._faults.remove(fault)
                     return fault
         return None
+
+    def add_model(self, name: str) -> None:
+        """Put a model of the registry on the server as if it had just been pulled."""
+        model = self.registry[canonical(name)]
+        self._arrived(model.name)
+        self.models[model.name] = model
+
+    def _arrived(self, name: str) -> None:
+        self.modified[name] = self._stamp()
+        self._recent[name] = max(self._recent.values(), default=0) + 1
 
     def chat_requests(self) -> list[Any]:
         """The bodies of every `/api/chat` request so far."""
@@ -408,16 +428,22 @@ class DemoServer:
         }
 
     async def _tags(self, request: RecordedRequest, writer: Any, fault: Fault | None) -> bool:
+        # Like Ollama: the most recently pulled (or copied) model first.
+        ordered = sorted(
+            self.models.values(),
+            key=lambda m: self._recent.get(m.name, 0),
+            reverse=True,
+        )
         models = [
             {
                 "name": m.name,
                 "model": m.name,
-                "modified_at": "2026-11-01T10:00:00.000000000Z",
+                "modified_at": self.modified.get(m.name, _INSTALLED_AT),
                 "size": m.size,
                 "digest": f"{abs(hash(m.name)) & ((1 << 64) - 1):016x}" * 4,
                 "details": self._details(m),
             }
-            for m in self.models.values()
+            for m in ordered
         ]
         await self._send_json(writer, 200, {"models": models})
         return True
@@ -511,6 +537,7 @@ class DemoServer:
             source.capabilities,
             source.context_length,
         )
+        self._arrived(name)
         await self._send(writer, 200, b"", "text/plain")
         return True
 
@@ -556,6 +583,7 @@ class DemoServer:
         for status in ("verifying sha256 digest", "writing manifest", "success"):
             await line({"status": status})
         self.models[model.name] = model
+        self._arrived(model.name)
         await self._end_stream(writer)
         return True
 
@@ -590,8 +618,6 @@ class DemoServer:
         if not isinstance(messages, list):
             raise _BadRequest(400, "messages must be a list")
         think = body.get("think")
-        if think not in (None, False) and "thinking" not in model.capabilities:
-            raise _BadRequest(400, f'"{model.name}" does not support thinking')
         tools = body.get("tools")
         if tools and "tools" not in model.capabilities:
             raise _BadRequest(
@@ -679,6 +705,14 @@ class DemoServer:
         messages = body.get("messages")
         stream = body.get("stream", True) is not False
         self._expire()
+        # As Ollama checks them (server/routes.go, ChatHandler): thinking, then chat; the
+        # name is the one asked for.
+        think = body.get("think")
+        asked = json.dumps(body.get("model") or model.name, ensure_ascii=False)
+        if think in _THINKING_ON and "thinking" not in model.capabilities:
+            raise _BadRequest(400, f"{asked} does not support thinking")
+        if "completion" not in model.capabilities:
+            raise _BadRequest(400, f"{asked} does not support chat")
 
         if not messages:
             # Load (or, with keep_alive 0, unload) the model and return at once.

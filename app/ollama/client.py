@@ -12,7 +12,7 @@ import errno
 import json
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
@@ -20,8 +20,10 @@ import httpx
 
 from .chunked import raw_body
 from .errors import (
+    CapabilityError,
     ConnectionFailure,
     ModelNotFoundError,
+    NotOllamaError,
     OllamaConnectionError,
     OllamaDisconnectedError,
     OllamaError,
@@ -72,15 +74,19 @@ def _dumps(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
-def _error_text(body: bytes) -> str:
-    """Ollama's `error` field from an error body, or the body itself."""
+def _error_text(body: bytes) -> tuple[str, bool]:
+    """Ollama's `error` field from an error body, and whether there was one (Ollama
+    always sends one); otherwise a short body as it is, or "" for a page (HTML)."""
     try:
         obj = json.loads(body)
     except ValueError:
-        return body.decode("utf-8", "replace").strip()[:500]
+        obj = None
     if isinstance(obj, dict) and isinstance(obj.get("error"), str):
-        return obj["error"]
-    return body.decode("utf-8", "replace").strip()[:500]
+        return obj["error"], True
+    text = body.decode("utf-8", "replace").strip()
+    if "<" in text or len(text) > 200:
+        return "", False  # a web page: its markup says nothing to the user
+    return text, False
 
 
 class OllamaClient:
@@ -109,6 +115,9 @@ class OllamaClient:
         self.raw_reads = True
         """Read streamed chat replies from the connection in big pieces (`chunked.py`);
         False: through httpx, chunk by chunk."""
+        self.on_unreachable: Callable[[OllamaError], object] | None = None
+        """Called with the error whenever a request finds no server, or something that is
+        not Ollama, at the address (so the app can say so, whatever the request was)."""
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
@@ -129,11 +138,18 @@ class OllamaClient:
             await self._client.aclose()
             self._client = None
 
+    def _unreachable(self, error: OllamaError) -> OllamaError:
+        """Tell `on_unreachable` about the error; returns it, to raise."""
+        if self.on_unreachable is not None:
+            self.on_unreachable(error)
+        return error
+
     def _map_transport_error(self, exc: httpx.TransportError, *, streaming: bool) -> OllamaError:
         if isinstance(exc, httpx.ConnectTimeout):
-            return OllamaConnectionError(self.host.netloc, "timeout")
+            return self._unreachable(OllamaConnectionError(self.host.netloc, "timeout"))
         if isinstance(exc, httpx.ConnectError):
-            return OllamaConnectionError(self.host.netloc, _connection_reason(exc), str(exc))
+            reason = _connection_reason(exc)
+            return self._unreachable(OllamaConnectionError(self.host.netloc, reason, str(exc)))
         if isinstance(exc, httpx.TimeoutException) and not streaming:
             return OllamaTimeoutError(
                 f"Ollama at {self.host.netloc} did not answer within "
@@ -148,10 +164,17 @@ class OllamaClient:
             body = await response.aread()
         except httpx.TransportError:
             body = b""
-        text = _error_text(body)
-        if response.status_code == 404 and "not found" in text.lower():
-            raise ModelNotFoundError(response.status_code, text, model)
-        raise OllamaResponseError(response.status_code, text)
+        status = response.status_code
+        text, from_ollama = _error_text(body)
+        if status == 404 and not from_ollama:
+            # Ollama says 404 only for a missing model, in JSON: this is something else
+            # (another program on the port, a web server, a wrong path prefix).
+            raise self._unreachable(NotOllamaError(self.host.netloc, status))
+        if status == 404 and "not found" in text.lower():
+            raise ModelNotFoundError(status, text, model)
+        if status == 400 and "does not support" in text:
+            raise CapabilityError(status, text, model)
+        raise OllamaResponseError(status, text)
 
     @staticmethod
     async def _encode(body: dict[str, Any] | None) -> dict[str, Any]:
@@ -227,10 +250,15 @@ class OllamaClient:
 
     async def version(self) -> str:
         """The server's version (`GET /api/version`)."""
-        obj = await self._json("GET", "/api/version")
+        try:
+            obj = await self._json("GET", "/api/version")
+        except (OllamaProtocolError, ModelNotFoundError) as exc:
+            # Not JSON, or no such endpoint: another program answers on this port.
+            status = exc.status if isinstance(exc, ModelNotFoundError) else 200
+            raise self._unreachable(NotOllamaError(self.host.netloc, status)) from None
         version = obj.get("version")
         if not isinstance(version, str):
-            raise OllamaProtocolError("/api/version gave no version")
+            raise self._unreachable(NotOllamaError(self.host.netloc, 200))
         return version
 
     async def tags(self) -> list[ModelInfo]:

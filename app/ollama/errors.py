@@ -20,6 +20,12 @@ class OllamaError(Exception):
         """How the user might fix it (may be empty)."""
         return ""
 
+    @property
+    def permanent(self) -> bool:
+        """True when asking again the same way cannot help (the request or the server
+        must change first)."""
+        return False
+
 
 class OllamaConnectionError(OllamaError):
     """The server could not be reached at all."""
@@ -73,7 +79,76 @@ class ModelNotFoundError(OllamaResponseError):
 
     @property
     def hint(self) -> str:
-        return f"Pull it first (ollama pull {self.model or '<model>'})."
+        return PULL_HINT
+
+    @property
+    def permanent(self) -> bool:
+        return True
+
+
+PULL_HINT = "Pull it on the Pull tab of the models screen (F3)."
+"""Where a missing model is pulled: in the app itself."""
+
+
+class CapabilityError(OllamaResponseError):
+    """The model cannot do what was asked (HTTP 400 `"<model>" does not support chat`,
+    `... thinking`, `... tools`)."""
+
+    def __init__(self, status: int, error: str, model: str = "") -> None:
+        super().__init__(status, error)
+        self.model = model
+        lowered = self.error.lower()
+        self.capability = next(
+            (c for c in ("chat", "thinking", "tools", "generate") if f"support {c}" in lowered),
+            "",
+        )
+        """What the model lacks: `chat`, `thinking`, `tools`, `generate` or "" (other)."""
+
+    @property
+    def hint(self) -> str:
+        if self.capability in ("chat", "generate"):
+            return "Choose a chat model in the sidebar or on the models screen (F3)."
+        if self.capability == "thinking":
+            return (
+                "Set think to the model's default or off (Ctrl+T, Request tab), or choose "
+                "a model that can think."
+            )
+        if self.capability == "tools":
+            return "Turn tools off (Ctrl+G), or choose a model that lists tools."
+        return "Choose another model."
+
+    @property
+    def permanent(self) -> bool:
+        return True
+
+
+class NotOllamaError(OllamaError):
+    """Something answers at the address, but it is not Ollama (a wrong port, a web page)."""
+
+    def __init__(self, netloc: str, status: int) -> None:
+        super().__init__(f"Something answers at {netloc}, but it is not Ollama.")
+        self.netloc = netloc
+        self.status = status
+
+    @property
+    def hint(self) -> str:
+        return (
+            "Check the address and port in OLLAMA_HOST or --host "
+            "(Ollama listens on port 11434 unless told otherwise)."
+        )
+
+    @property
+    def permanent(self) -> bool:
+        return True
+
+
+PERMANENT_MARKS = ("does not support", "is not on this server", "but it is not Ollama")
+"""Phrases of the permanent errors' sentences (a saved error is only its text)."""
+
+
+def is_permanent(text: str) -> bool:
+    """True when an error's text (as saved with a reply) says asking again cannot help."""
+    return any(mark in text for mark in PERMANENT_MARKS)
 
 
 class OllamaStreamError(OllamaError):

@@ -10,6 +10,7 @@ unspecified bind address (`0.0.0.0`, `::`) is replaced by the loopback address t
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 
 DEFAULT_PORT = 11434
@@ -127,3 +128,59 @@ def parse_host(value: str | None) -> OllamaHost:
     elif host == "::":
         host = "::1"
     return OllamaHost(scheme=scheme, host=host, port=port_number, path=path.strip("/"))
+
+
+HOST_FORMS = (
+    "host, host:port, :port, scheme://host[:port][/path] (scheme http or https), [IPv6]:port"
+)
+"""The forms of a host olladeck (and Ollama) accepts, for messages."""
+
+_NAME = re.compile(r"(?:[\w-]+(?:\.[\w-]+)*\.?|\.)")
+"""A host name: labels of letters, digits, `-` and `_`, joined by dots."""
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
+class InvalidHost(ValueError):
+    """A host that no server can be reached at; the text names it and the accepted forms."""
+
+    def __init__(self, value: str, why: str) -> None:
+        super().__init__(f"{value!r} is not a valid Ollama host ({why}). Accepted: {HOST_FORMS}.")
+        self.value = value
+        self.why = why
+
+
+def check_host(value: str | None) -> OllamaHost:
+    """Parse a host as `parse_host` does, refusing what cannot name a server.
+
+    Everything Ollama's own CLI can connect to is accepted (an invalid port falls back to
+    the default there too); refused are hosts its URL parser would reject or no lookup
+    could resolve: unbalanced brackets, spaces or other characters no host name has, a
+    scheme other than http or https.
+
+    Raises:
+        InvalidHost: malformed.
+    """
+    text = _clean(value or "")
+    shown = value or ""
+    if _SPACE_OR_CONTROL.search(text):
+        raise InvalidHost(shown, "it contains a space or a control character")
+    scheme, sep, _ = text.partition("://")
+    if sep and scheme.lower() not in ("", "http", "https"):
+        raise InvalidHost(shown, f"the scheme is {scheme!r}, not http or https")
+    parsed = parse_host(text)
+    host = parsed.host
+    if _is_ip(host):
+        return parsed
+    if not _NAME.fullmatch(host) or len(host) > 253:
+        raise InvalidHost(shown, f"{host!r} is neither a host name nor an IP address")
+    if any(len(label) > 63 for label in host.split(".")):
+        raise InvalidHost(shown, "a part of the host name is longer than 63 characters")
+    return parsed
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True

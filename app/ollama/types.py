@@ -108,6 +108,11 @@ class ModelInfo:
         )
 
 
+EMBEDDING_MARK = " · embeddings only"
+"""After the name of a model that cannot chat (`ModelDetails.embedding_only`), in the
+model pickers."""
+
+
 @dataclass(frozen=True, slots=True)
 class ModelDetails:
     """What `/api/show` says about one model."""
@@ -128,6 +133,12 @@ class ModelDetails:
     def supports(self, capability: str) -> bool:
         """True when the model lists the capability (`vision`, `tools`, `thinking`, ...)."""
         return capability in self.capabilities
+
+    @property
+    def embedding_only(self) -> bool:
+        """True for a model that only makes embeddings: it cannot chat. (A server too old
+        to list capabilities lists none: such a model is not taken for one.)"""
+        return "embedding" in self.capabilities and "completion" not in self.capabilities
 
     @classmethod
     def from_json(cls, name: str, obj: dict[str, Any]) -> ModelDetails:

@@ -22,7 +22,6 @@ from textual.widget import Widget
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Input,
     OptionList,
     Select,
@@ -54,6 +53,7 @@ from ..options import (
     think_from_key,
     think_key,
 )
+from ..widgets.key_footer import KeyFooter
 from ..widgets.option_field import OptionField
 from .modal import KeyedModal
 
@@ -215,7 +215,7 @@ class ChatSettingsScreen(KeyedModal[ChatSettings | None]):
                     yield from self._compose_format(opts)
                 with TabPane("System prompt", id="system"):
                     yield from self._compose_system()
-        yield Footer()
+        yield KeyFooter()
 
     def _compose_options(self, opts: ChatOptions) -> ComposeResult:
         defaults = model_parameters(self.details.parameters) if self.details else {}

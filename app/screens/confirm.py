@@ -1,10 +1,19 @@
-"""A yes/no question, answered by keyboard: y / Enter confirms, n / Escape / q declines.
+"""A yes/no question, answered by keyboard: y / Enter confirms, n / Escape / q declines;
+and a question with a few answers, each a letter (`ChoiceScreen`).
 
 Optionally a third answer, "always" (a): it confirms, and `always_chosen` tells the caller
-not to ask again. Keys typed before the question appeared are never taken as an answer.
+not to ask again.
+
+Keys typed before the question could be read are not answers: for `GUARD` seconds after
+the dialog appears, and as long as keys keep coming less than `GUARD` apart, a key that
+would confirm is ignored (n and Escape still decline). So "d" then "y" typed in one
+burst (a sentence typed into the conversation by mistake) cannot delete anything.
 """
 
 from __future__ import annotations
+
+import math
+import time
 
 from textual import events
 from textual.app import ComposeResult
@@ -13,10 +22,60 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from .modal import FreshKeysModal
+from .modal import KeyedModal, ResultT
+
+GUARD = 0.3
+"""Seconds after the dialog appears, and after each key typed while it is open, during
+which a key cannot answer it (a burst of typing is faster than a key every 0.3 s)."""
 
 
-class ConfirmScreen(FreshKeysModal[bool]):
+class GuardedQuestion(KeyedModal[ResultT]):
+    """A question that keys typed before it could be read do not answer (see `GUARD`)."""
+
+    DECLINE = "answer(False)"
+    """The action of the keys that change nothing, taken at once."""
+
+    def __init__(self) -> None:
+        super().__init__(classes="dialog-screen")
+        self._last_key_at = math.inf
+        """When the dialog appeared or the last key reached it (the clock of `Event.time`);
+        infinity until it has appeared."""
+        self._quiet_since = math.inf
+        """The same moment by `time.monotonic` (for `accepts_keys`)."""
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # The event is made when the screen is pushed (or shown again): the clock starts.
+        self._last_key_at = event.time
+        self._quiet_since = time.monotonic()
+
+    @property
+    def accepts_keys(self) -> bool:
+        """True once a key typed now would be taken as an answer."""
+        return time.monotonic() - self._quiet_since >= GUARD
+
+    def on_key(self, event: events.Key) -> None:
+        # Runs before the bindings (y, n, a) and the focused button's Enter: a key that
+        # comes too soon is dropped, and keeps the guard up while a burst goes on.
+        since = event.time - self._last_key_at
+        self._last_key_at = max(self._last_key_at, event.time)
+        self._quiet_since = time.monotonic()
+        if since < GUARD and not self._declines(event.key):
+            event.stop()
+            event.prevent_default()
+        else:
+            self.answer_key(event)
+
+    def _declines(self, key: str) -> bool:
+        """The keys that change nothing (as bound now) answer at once: saying no is
+        always safe."""
+        active = self.active_bindings.get(key)
+        return active is not None and active.binding.action == self.DECLINE
+
+    def answer_key(self, event: events.Key) -> None:
+        """A key that may answer (not typed too soon), before the bindings see it."""
+
+
+class ConfirmScreen(GuardedQuestion[bool]):
     """Ask before doing something that matters; dismisses with True or False."""
 
     BINDINGS = [
@@ -50,7 +109,7 @@ class ConfirmScreen(FreshKeysModal[bool]):
             danger: Style the confirming button as destructive.
             always: Label of a third button that confirms for good (none if empty).
         """
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.question = question
         self.detail = detail
         self.yes = yes
@@ -99,15 +158,20 @@ class ConfirmScreen(FreshKeysModal[bool]):
         return True
 
 
-class ChoiceScreen(FreshKeysModal[str]):
+class ChoiceScreen(GuardedQuestion[str]):
     """A question with a few answers, each a letter and a button; Escape or q takes the
-    last one (the answer that changes nothing). Dismisses with the chosen answer's key."""
+    last one (the answer that changes nothing). Dismisses with the chosen answer's letter."""
 
     BINDINGS = [
         Binding(
-            "escape,q", "back", "Back", id="choice.back", tooltip="The answer that changes nothing"
+            "escape,q",
+            "back",
+            "Back",
+            id="choice.back",
+            tooltip="The answer that changes nothing",
         ),
     ]
+    DECLINE = "back"
 
     def __init__(self, question: str, detail: str, answers: list[tuple[str, str]]) -> None:
         """
@@ -117,7 +181,7 @@ class ChoiceScreen(FreshKeysModal[str]):
             answers: (letter, label) of each answer; the last, focused at first, is the one
                 Escape gives.
         """
-        super().__init__(classes="dialog-screen")
+        super().__init__()
         self.question = question
         self.detail = detail
         self.answers = answers
@@ -135,13 +199,15 @@ class ChoiceScreen(FreshKeysModal[str]):
         # Enter alone changes nothing: the last answer is the one that keeps things as they are.
         self.query(Button).last().focus()
 
+    def _declines(self, key: str) -> bool:
+        return super()._declines(key) or key == self.answers[-1][0]
+
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.dismiss((event.button.id or "").removeprefix("answer-"))
 
-    def fresh_key(self, event: events.Key) -> None:
-        keys = [key for key, _ in self.answers]
-        if event.character in keys:
+    def answer_key(self, event: events.Key) -> None:
+        if event.character in [key for key, _ in self.answers]:
             event.stop()
             self.dismiss(event.character)
 

@@ -22,7 +22,7 @@ AREAS: dict[str, str] = {
     "OlladeckApp": "Anywhere",
     "MainScreen": "Main screen",
     "PromptInput": "Message input",
-    "MessagePane": "Conversation (Tab to move into it)",
+    "MessagePane": "Conversation (Tab to move into it; typing there goes to the input)",
     "ConversationList": "Conversation list",
     "AttachmentBar": "Attachments under the input",
     "KeyedModal": "Any dialog",

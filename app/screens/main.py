@@ -21,10 +21,15 @@ from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from ..chat import context_usage, sanitize
-from ..hosts import conversation_host, host_name, named_hosts, next_host
+from ..hosts import DEMO_HOST, conversation_host, host_name, named_hosts, next_host
 from ..messages import SaveFailed
 from ..models import ChatMessage, ChatOptions, Conversation, now
-from ..ollama.errors import OllamaError
+from ..ollama.errors import (
+    NotOllamaError,
+    OllamaConnectionError,
+    OllamaDisconnectedError,
+    OllamaError,
+)
 from ..ollama.host import parse_host
 from ..store import StoreError
 from ..widgets.attachment_bar import AttachmentBar
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from textual.app import SystemCommand
+    from textual.timer import Timer
     from textual.widget import Widget
 
     from ..models import KeepAlive
@@ -255,8 +261,14 @@ class MainScreen(HistoryActions, Screen[None]):
                 stream=config.stream,
                 tools=config.tools.enabled,
             ),
-            host=conversation_host(config, self.services.host),
+            host=self._host_label(),
         )
+
+    def _host_label(self) -> str:
+        """What a conversation records as its host now: the config's name for it, its
+        URL, or `demo` for the built-in server (whose port changes every time)."""
+        services = self.services
+        return DEMO_HOST if services.demo else conversation_host(services.config, services.host)
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -303,6 +315,10 @@ class MainScreen(HistoryActions, Screen[None]):
         status.insecure = host.is_insecure_remote
         status.model = self.current.model
         self.pane.tools_for = self._tools_for
+        self.pane.think_for = self._think_for
+        # Any request that finds the server gone (a reply, a list, a pull) says so.
+        self.services.on_unreachable = self._check_connection
+        self.pane.to_input = self._type_in_input
         self.prompt.focus()
         # Disk and network wait until the first frame is on screen, and the regions
         # mounted after it (see Deferred) have had their own frame.
@@ -399,6 +415,17 @@ class MainScreen(HistoryActions, Screen[None]):
             if target is not None:
                 target.focus()
 
+    def _type_in_input(self, text: str) -> None:
+        """Text typed in the conversation pane goes to the input (the keys move there).
+
+        The focus moves at once (not after a refresh, as `focus()` does): the next key of
+        the burst must already reach the input.
+        """
+        prompt = self.prompt
+        self.set_focus(prompt)
+        if text:
+            prompt.insert(text)
+
     def on_prompt_input_recall_requested(self) -> None:
         """Up in an empty input: edit the last message you sent."""
         last = next((m for m in reversed(self.current.messages) if m.role == "user"), None)
@@ -423,7 +450,9 @@ class MainScreen(HistoryActions, Screen[None]):
         """Show the models and the current model's details in the sidebar (once mounted)."""
         model = self.current.model
         for sidebar in self.query("ModelSidebar"):
-            sidebar.set_models(self._models, model, listed=self._listed)  # type: ignore[attr-defined]
+            sidebar.set_models(  # type: ignore[attr-defined]
+                self._models, model, listed=self._listed, embedding_only=self._embedding_only()
+            )
             sidebar.set_details(self._details.get(model))  # type: ignore[attr-defined]
             self._sync_sidebar_settings(sidebar)
 
@@ -489,21 +518,29 @@ class MainScreen(HistoryActions, Screen[None]):
             self.notify("A reply is still streaming: press Escape to stop it first.")
             return
         if not conversation.model:
-            self.notify("Choose a model first (in the sidebar).", severity="warning")
+            self.notify(self._choose_model_notice(), severity="warning")
             return
-        images = self._images_to_send(conversation.model)
+        if self._refuse_for_chat(conversation.model):
+            return
+        images = self._images_to_send(conversation.model, self._history_images(conversation))
         if images is None:
             return
+        # Continued here: the conversation now belongs to the host it is sent to.
+        conversation.host = self._host_label()
         editing = self._editing
         if editing is not None and editing[0] == conversation.id:
             self._end_edit(restore=False)
             event.prompt_input.clear()
             self.attachments.clear()
-            await self.pane.resend_edited(conversation, editing[1], text, images)
+            await self.pane.resend_edited(
+                conversation, editing[1], text, images, self._image_names(images)
+            )
             self.refresh_list()
             self.refresh_bindings()
             return
-        message = ChatMessage(role="user", content=text, images=images)
+        message = ChatMessage(
+            role="user", content=text, images=images, image_names=self._image_names(images)
+        )
         conversation.messages.append(message)
         conversation.updated_at = now()
         self.conversations[conversation.id] = conversation
@@ -513,6 +550,20 @@ class MainScreen(HistoryActions, Screen[None]):
         await self.pane.start_reply(conversation)
         self.refresh_list()
         self.refresh_bindings()
+
+    def _choose_model_notice(self) -> str:
+        """Where to choose a model: the sidebar if it is on screen, else the keys to it."""
+        if self._region_shown("sidebar"):
+            return "Choose a model first (in the sidebar)."
+        from ..key_names import bound_key
+
+        models = bound_key(self, binding_id="models.manage")
+        sidebar = bound_key(self, binding_id="view.sidebar")
+        ways = [f"{models} lists the models (Enter on one uses it)"] if models else []
+        ways += [f"{sidebar} shows the model sidebar"] if sidebar else []
+        if not ways:
+            return "Choose a model first (in the model sidebar or the models screen)."
+        return f"Choose a model first: {'; '.join(ways)}."
 
     def action_stop_reply(self) -> None:
         """Stop the streaming reply of the conversation on screen."""
@@ -525,6 +576,9 @@ class MainScreen(HistoryActions, Screen[None]):
         if self.pane.is_streaming(conversation.id) or not messages:
             return
         last = messages[-1]
+        if self._refuse_for_chat(conversation.model):
+            return
+        conversation.host = self._host_label()
         if last.role == "assistant" and last.state in ("error", "stopped", "streaming"):
             await self.pane.regenerate(conversation, len(messages) - 1)
         elif last.role in ("user", "tool"):
@@ -610,6 +664,10 @@ class MainScreen(HistoryActions, Screen[None]):
     def _reply_failed(self, event: MessagePane.ReplyFailed) -> None:
         self.refresh_list()
         self.refresh_bindings()
+        # The server may have gone (the reply's error is only text here): ask it again,
+        # which brings back the banner and the retries if it does not answer.
+        if self.connection == "connected":
+            self.probe_server()
         if event.conversation_id != self.current.id:
             self.notify(event.error, title="A reply failed", severity="error", markup=False)
 
@@ -620,7 +678,8 @@ class MainScreen(HistoryActions, Screen[None]):
         """Ask which context window the loaded model really runs with (/api/ps)."""
         try:
             running = await self.services.client().ps()
-        except OllamaError:
+        except OllamaError as exc:
+            self._check_connection(exc)
             return
         self._loaded_context = {m.name: m.context_length for m in running if m.context_length}
         self.update_context_meter()
@@ -675,6 +734,9 @@ class MainScreen(HistoryActions, Screen[None]):
     def on_model_sidebar_model_changed(self, event: ModelSidebar.ModelChanged) -> None:
         if event.model == self.current.model:
             return
+        if self._refuse_for_chat(event.model):
+            self._sync_sidebar()  # the picker shows the conversation's model again
+            return
         self.current.model = event.model
         self._show_model(event.model)
         self.refresh_list()
@@ -697,7 +759,9 @@ class MainScreen(HistoryActions, Screen[None]):
             details = await self.services.client().show(model)
         except ModelNotFoundError:
             return
-        except OllamaError:
+        except OllamaError as exc:
+            if self._check_connection(exc):
+                return
             if attempt < 3:
                 retry = partial(self.fetch_model_details, model, attempt + 1)
                 self.set_timer(2.0 * (attempt + 1), retry)
@@ -705,7 +769,7 @@ class MainScreen(HistoryActions, Screen[None]):
         finally:
             self._fetching_details.discard(model)
         self._details[model] = details
-        if model == self.current.model:
+        if model == self.current.model or details.embedding_only:
             self._sync_sidebar()
             self.update_context_meter()
             self._show_tools_state()
@@ -718,11 +782,13 @@ class MainScreen(HistoryActions, Screen[None]):
         # httpx is slow to import: do it in a thread, so the UI never waits for it.
         await asyncio.to_thread(importlib.import_module, "app.ollama.client")
         client = self.services.client()
+        was = self.connection
         try:
             version = await client.version()
             models = await client.tags()
         except OllamaError as exc:
-            self._unreachable(exc)
+            if self.connection != "unreachable" or was == "unreachable":
+                self._unreachable(exc)  # (unless `_check_connection` just did)
             return
         self._retry_index = 0
         self.connection = "connected"
@@ -730,13 +796,96 @@ class MainScreen(HistoryActions, Screen[None]):
         self.status.version = version
         for banner in self.query("ConnectionBanner"):
             banner.display = False
+        self._models, self._listed = models, True
         names = [m.name for m in models]
         if not self.current.model and names:
-            default = self.services.config.default_model
-            self.current.model = default if default in names else names[0]
-        self._models, self._listed = models, True
+            self.current.model = await self._choose_chat_model(names)
         self._show_model(self.current.model)
         self.refresh_bindings()
+        self.fetch_all_details()
+
+    async def _choose_chat_model(self, names: list[str]) -> str:
+        """The model for a conversation that has none: the config's default, else the
+        first listed (Ollama lists the most recently pulled first) that can chat: an
+        embedding model, often pulled last for RAG, cannot."""
+        default = self.services.config.default_model
+        if default in names:
+            return default
+        client = self.services.client()
+        for name in names:
+            details = self._details.get(name)
+            if details is None:
+                try:
+                    details = await client.show(name)
+                except OllamaError:
+                    return name  # it cannot be told: the server will say if it cannot chat
+                self._details[name] = details
+            if not details.embedding_only:
+                return name
+        self.notify(
+            "This server has only embedding models, which cannot chat: pull a chat model "
+            "on the Pull tab of the models screen (F3).",
+            title="No chat model",
+            severity="warning",
+            timeout=12,
+        )
+        return ""
+
+    @work(group="all-details", exclusive=True, exit_on_error=False, description="Model kinds")
+    async def fetch_all_details(self) -> None:
+        """Ask about every listed model, one after another, so that the pickers can mark
+        the ones that only make embeddings."""
+        client = self.services.client()
+        found = False
+        for info in list(self._models):
+            if info.name in self._details or info.name == self.current.model:
+                continue  # known, or asked about by `fetch_model_details`
+            try:
+                details = await client.show(info.name)
+            except OllamaError as exc:
+                if self._check_connection(exc):
+                    return
+                continue
+            self._details[info.name] = details
+            found = found or details.embedding_only
+        if found:
+            self._sync_sidebar()
+
+    def _embedding_only(self) -> frozenset[str]:
+        """The models known to make only embeddings."""
+        return frozenset(name for name, d in self._details.items() if d.embedding_only)
+
+    def _refuse_for_chat(self, model: str) -> bool:
+        """Say so and return True when `model` is known to make only embeddings."""
+        details = self._details.get(model)
+        if details is None or not details.embedding_only:
+            return False
+        self.notify(
+            sanitize(
+                f"{model} only makes embeddings: it cannot chat. Choose a chat model in "
+                "the sidebar or on the models screen (F3)."
+            ),
+            title="Not a chat model",
+            severity="warning",
+            markup=False,
+        )
+        return True
+
+    def _check_connection(self, exc: OllamaError) -> bool:
+        """After any request failed (the client calls this too): when it found no server,
+        or something that is not Ollama, say so now (status, banner, retries, the demo
+        offer); when the connection dropped, ask the server again. True in both cases."""
+        if isinstance(exc, OllamaConnectionError | NotOllamaError):
+            if self.connection == "connected":
+                self._unreachable(exc)
+            return True
+        if isinstance(exc, OllamaDisconnectedError):
+            if self.connection == "connected":
+                self.probe_server()
+            return True
+        return False
+
+    _retry_timer: Timer | None = None
 
     def _unreachable(self, exc: OllamaError) -> None:
         self.connection = "unreachable"
@@ -744,7 +893,9 @@ class MainScreen(HistoryActions, Screen[None]):
         delay = RETRY_DELAYS[min(self._retry_index, len(RETRY_DELAYS) - 1)]
         self._retry_index += 1
         self.run_worker(self._show_problem(exc, delay), group="banner")
-        self.set_timer(delay, self.probe_server)
+        if self._retry_timer is not None:
+            self._retry_timer.stop()  # one retry at a time
+        self._retry_timer = self.set_timer(delay, self.probe_server)
         self.refresh_bindings()
 
     async def _show_problem(self, exc: OllamaError, retry_in: float) -> None:
@@ -771,7 +922,7 @@ class MainScreen(HistoryActions, Screen[None]):
         url = server.start()
         self.app.demo_server = server  # type: ignore[attr-defined]
         await self.services.set_host(parse_host(url), demo=True)
-        self.current.host = url
+        self.current.host = DEMO_HOST
         self._save_soon(self.current)
         self.status.demo = True
         self.status.insecure = False
@@ -848,6 +999,11 @@ class MainScreen(HistoryActions, Screen[None]):
                 "Select text in the last reply",
                 "Keyboard selection, then copy (v in the pane)",
                 partial(self._on_last, "assistant", "select_text"),
+            ),
+            (
+                "Undo the message deletion",
+                "Bring back the message deleted last in this conversation (u in the pane)",
+                self.pane.action_undo_delete,
             ),
             (
                 "Toggle thinking of the last reply",
@@ -984,14 +1140,30 @@ class MainScreen(HistoryActions, Screen[None]):
             ),
             ("Help", "Every key, as bound now (F1)", self.app.action_help),
         ]
+        from textual.markup import escape
+
+        from ..ollama.types import EMBEDDING_MARK
+
+        # The palette reads titles as markup: names from the config or the server are
+        # escaped (and made display-safe) first.
         for name in named_hosts(self.services.config):
             commands.append(
                 (
-                    f"Switch host: {name}",
+                    f"Switch host: {escape(sanitize(name))}",
                     "Talk to this Ollama host from now on",
                     partial(self.action_switch_host, name),
                 )
             )
+        embedding_only = self._embedding_only()
+        for info in self._models:
+            name = info.name
+            if name in embedding_only:
+                title = f"Use model: {escape(sanitize(name))}{EMBEDDING_MARK}"
+                help_text = "It only makes embeddings: it cannot chat"
+            else:
+                title = f"Use model: {escape(sanitize(name))}"
+                help_text = "Make it this conversation's model"
+            commands.append((title, help_text, partial(self._use_model, name)))
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
 
@@ -1064,37 +1236,72 @@ class MainScreen(HistoryActions, Screen[None]):
         what = "paths were" if len(event.paths) > 1 else "path was"
         self.attachments.add_paths(event.paths, announce=f"The pasted {what} not inserted as text.")
 
-    def _images_to_send(self, model: str) -> list[str] | None:
-        """The store references of the attached images, or None if sending must wait."""
+    def _image_names(self, refs: list[str]) -> dict[str, str]:
+        """The file names of the attached images about to be sent, by reference."""
+        names = self.attachments.names
+        return {ref: names[ref] for ref in refs if ref in names}
+
+    def _history_images(self, conversation: Conversation) -> list[str]:
+        """The images of earlier messages that the next request sends again (the history
+        goes with every request; when editing, only what comes before the edited message,
+        and its own images)."""
+        from ..chat import history_messages
+
+        editing = self._editing
+        messages = conversation.messages
+        upto, kept = None, []
+        if editing is not None and editing[0] == conversation.id:
+            upto = next((i for i, m in enumerate(messages) if m.id == editing[1]), None)
+            if upto is not None:
+                kept = list(messages[upto].images)
+        history = history_messages(conversation, upto=upto)
+        return [*(ref for message in history for ref in message.images), *kept]
+
+    def _images_to_send(self, model: str, history: list[str]) -> list[str] | None:
+        """The store references of the attached images, or None if sending must wait.
+
+        `history` are the images of earlier messages sent again with this request: a model
+        that cannot see is asked about (and the question counts) those too.
+        """
         bar = self.attachments
-        if not bar.attachments:
-            return []
-        if bar.reading:
-            self.notify("The images are still being read; send again in a moment.")
-            return None
-        refused = bar.refused
-        if refused:
-            count = len(refused)
-            self.notify(
-                f"{count} image{'s' if count != 1 else ''} cannot be sent (marked ⚠). "
-                "Shift+Tab to the images, then Delete removes one.",
-                severity="warning",
-                markup=False,
-            )
-            return None
-        refs = bar.refs
+        refs: list[str] = []
+        if bar.attachments:
+            if bar.reading:
+                self.notify("The images are still being read; send again in a moment.")
+                return None
+            refused = bar.refused
+            if refused:
+                count = len(refused)
+                self.notify(
+                    f"{count} image{'s' if count != 1 else ''} cannot be sent (marked ⚠). "
+                    "Shift+Tab to the images, then Delete removes one.",
+                    severity="warning",
+                    markup=False,
+                )
+                return None
+            refs = bar.refs
+        sent = (model, (*history, *refs))
+        if not sent[1]:
+            return refs
         details = self._details.get(model)
         if details is not None and details.supports("vision"):
             return refs
-        if self._vision_confirmed == (model, tuple(refs)):
-            self._vision_confirmed = None
+        # Asked once for a set of images: the next message resends the same ones (now
+        # all in the history) without asking again.
+        if self._vision_confirmed == sent:
             return refs
-        self._confirm_vision(model, refs)
+        self._confirm_vision(model, list(sent[1]), len(refs))
         return None
 
     @work(group="vision-check", exclusive=True, exit_on_error=False, description="Vision check")
-    async def _confirm_vision(self, model: str, refs: list[str]) -> None:
-        """Ask before sending images to a model that may not see them, then send."""
+    async def _confirm_vision(self, model: str, refs: list[str], new: int) -> None:
+        """Ask before sending images to a model that may not see them, then send.
+
+        Args:
+            model: The conversation's model.
+            refs: Every image the request would carry: the history's, then the new ones.
+            new: How many of them are attached to this message.
+        """
         from .confirm import ConfirmScreen
 
         details = self._details.get(model)
@@ -1111,11 +1318,17 @@ class MainScreen(HistoryActions, Screen[None]):
         else:
             count = len(refs)
             images = f"{count} image{'s' if count != 1 else ''}"
+            earlier = count - new
+            if earlier:
+                where = f"{earlier} from earlier messages, sent again with the history"
+                source = f" ({new} new, {where})" if new else f" ({where})"
+            else:
+                source = ""
             if details is not None:
                 listed = ", ".join(details.capabilities) or "none"
                 detail = (
                     f"Its capabilities ({listed}) do not include vision: it will ignore "
-                    f"the {images} or fail."
+                    f"the {images}{source} or fail."
                 )
             else:
                 detail = f"Could not ask the server what it can do: {problem}"
@@ -1132,9 +1345,12 @@ class MainScreen(HistoryActions, Screen[None]):
             prompt = self.prompt
             prompt.post_message(PromptInput.Submitted(prompt, prompt.text))
         else:
-            self.notify(
-                "Not sent. Choose a model that can see images, or remove them.", markup=False
+            remedy = (
+                "remove them"
+                if new == len(refs)
+                else "delete the earlier messages with images (they go with every message)"
             )
+            self.notify(f"Not sent. Choose a model that can see images, or {remedy}.", markup=False)
 
     # -- tool calling -----------------------------------------------------------------------
     # Ctrl+G (or "Tools on/off" in the palette) switches tools for the conversation on
@@ -1214,6 +1430,43 @@ class MainScreen(HistoryActions, Screen[None]):
             )
         return None
 
+    _think_warned: frozenset[tuple[str, str]] = frozenset()
+    """(conversation, model) pairs already told that think is not sent."""
+
+    async def _think_for(self, conversation: Conversation) -> bool:
+        """Whether a `think` asking for thinking may be sent: only to a model whose
+        capabilities (from /api/show) include `thinking`; Ollama refuses it with a 400
+        otherwise. Until they are known, it is left out (said once per conversation and
+        model)."""
+        think = conversation.chat_options.think
+        if think is None or think is False:
+            return True  # nothing a model could refuse
+        model = conversation.model
+        details = self._details.get(model)
+        if details is None:
+            try:
+                details = await self.services.client().show(model)
+            except OllamaError:
+                # Unknown: the request goes without think rather than risk a refusal.
+                return False
+            self._details[model] = details
+        if details.supports("thinking"):
+            return True
+        key = (conversation.id, model)
+        if key not in self._think_warned:
+            self._think_warned = self._think_warned | {key}
+            listed = ", ".join(details.capabilities) or "none"
+            self.notify(
+                sanitize(
+                    f"{model} cannot think (its capabilities: {listed}), so think is not "
+                    "sent to it in this conversation. A model that lists thinking gets it."
+                ),
+                title="Think not sent",
+                severity="information",
+                markup=False,
+            )
+        return False
+
     # -- model and settings: sidebar, settings screen, models screen, hosts ---------------
 
     def _sync_sidebar_settings(self, sidebar: Widget) -> None:
@@ -1239,7 +1492,7 @@ class MainScreen(HistoryActions, Screen[None]):
 
     def _use_model(self, model: str) -> None:
         """Make `model` the current conversation's model."""
-        if model == self.current.model:
+        if model == self.current.model or self._refuse_for_chat(model):
             return
         self.current.model = model
         self._show_model(model)
@@ -1310,6 +1563,7 @@ class MainScreen(HistoryActions, Screen[None]):
         try:
             models = await self.services.client().tags()
         except OllamaError as exc:
+            self._check_connection(exc)
             self.notify(
                 sanitize(exc.message),
                 title="Could not list the models",
@@ -1322,6 +1576,7 @@ class MainScreen(HistoryActions, Screen[None]):
             del self._details[name]
         self._models, self._listed = models, True
         self._show_model(self.current.model)
+        self.fetch_all_details()
 
     def action_load_model(self) -> None:
         """Load this conversation's model now (with its keep_alive), so replies start fast."""

@@ -7,13 +7,10 @@ reaches one: each modal answers it itself.
 
 from __future__ import annotations
 
-import sys
-import time
 from collections.abc import Iterable
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
-from textual import events
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.screen import ModalScreen
@@ -22,9 +19,6 @@ if TYPE_CHECKING:
     from textual.widget import Widget
 
 ResultT = TypeVar("ResultT")
-
-_clock = time.perf_counter if sys.platform == "win32" else time.monotonic
-"""The clock Textual stamps its events with (`Message.time`)."""
 
 
 class KeyedModal(ModalScreen[ResultT]):
@@ -81,26 +75,3 @@ class KeyedModal(ModalScreen[ResultT]):
 def _keymap(node: Widget | KeyedModal[object]) -> dict[str, str]:
     services = getattr(node.app, "services", None)
     return dict(services.config.keymap) if services is not None else {}
-
-
-class FreshKeysModal(KeyedModal[ResultT]):
-    """A question that never takes an answer typed before it appeared: keys pressed before
-    it was put on the screen (typed ahead, meant for the screen below, and still waiting
-    to be handled) are dropped."""
-
-    _shown_at: float | None = None
-
-    def on_mount(self) -> None:
-        self._shown_at = _clock()
-
-    def on_key(self, event: events.Key) -> None:
-        # Keys reach the screen on their way up from the focused widget, before the
-        # bindings (checked once the key has bubbled to the app) run.
-        if self._shown_at is None or event.time < self._shown_at:
-            event.stop()
-            event.prevent_default()
-        else:
-            self.fresh_key(event)
-
-    def fresh_key(self, event: events.Key) -> None:
-        """A key typed since the question appeared, before the bindings see it."""

@@ -16,12 +16,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from ..assets import STYLES
 from ..chat import sanitize
 from ..ollama.errors import OllamaError
+from ..ollama.types import EMBEDDING_MARK
 from ..widgets.attachment_bar import human_size
+from ..widgets.key_footer import KeyFooter
 from ..widgets.pull_view import PullView
 from ..widgets.running_models import RunningModels
 from .modal import KeyedModal
@@ -155,7 +157,7 @@ class ModelManagerScreen(KeyedModal[str | None]):
                     yield RunningModels(self.services, id="running-models")
                 with TabPane("Pull", id="pull"):
                     yield PullView(self.services, self.pull_name, id="pull-view")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_installed()
@@ -213,7 +215,7 @@ class ModelManagerScreen(KeyedModal[str | None]):
         table.clear()
         for model in models:
             table.add_row(
-                literal(model.name),
+                self._name_cell(model.name),
                 literal(model.parameter_size),
                 literal(model.quantization_level),
                 literal(model.family),
@@ -226,6 +228,14 @@ class ModelManagerScreen(KeyedModal[str | None]):
         if not models:
             self._detail("No models on this server yet: pull one (Pull tab).")
         self.refresh_bindings()
+
+    def _name_cell(self, name: str) -> Text:
+        """The model's name, marked when it only makes embeddings (it cannot chat)."""
+        details = self.details.get(name)
+        cell = literal(name)
+        if details is not None and details.embedding_only:
+            cell.append(EMBEDDING_MARK, style="dim")
+        return cell
 
     def selected_installed(self) -> str | None:
         """The model on the highlighted row of the installed list."""
@@ -275,6 +285,10 @@ class ModelManagerScreen(KeyedModal[str | None]):
             self._detail(f"{name}: {exc.message}")
             return
         self.details[name] = details
+        if details.embedding_only:
+            self.query_one("#installed-table", DataTable).update_cell(
+                name, "model", self._name_cell(name)
+            )
         if self.selected_installed() == name:
             self._show_details(details)
 

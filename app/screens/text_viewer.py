@@ -6,10 +6,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from ..assets import STYLES
 from ..chat import sanitize
+from ..widgets.key_footer import KeyFooter
 from .modal import KeyedModal
 
 
@@ -50,7 +51,7 @@ class TextViewerScreen(KeyedModal[None]):
                 show_cursor=True,
                 id="viewer-text",
             )
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#viewer-text").focus()

@@ -12,7 +12,21 @@ DIR_MODE = 0o700
 
 
 def ensure_private_dir(path: Path) -> None:
-    """Create a directory (and parents) readable only by the user."""
+    """Create a directory readable only by the user.
+
+    Every folder that has to be made on the way is made 0700 too (`mkdir(parents=True)`
+    would give the missing parents, such as `~/.local/share` on a new account, the
+    default 0755), as the XDG base directory spec asks; folders that already exist are
+    left as they are, but for `path` itself, which is made private.
+    """
+    missing: list[Path] = []
+    folder = path
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=DIR_MODE)
     path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
     with contextlib.suppress(OSError):
         if path.stat().st_mode & 0o077:

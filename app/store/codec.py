@@ -11,13 +11,15 @@ Schema 1 (one file per conversation):
     [settings.options]                only the Modelfile parameters the user set
     [[messages]]                      id, role, content, created_at, state, and when present:
                                       thinking, images, tool_name, error
+    [messages.image_names]            the file each image was attached from, by reference
     [[messages.tool_calls]]           name, arguments (a JSON string: exact for any JSON)
     [messages.stats]                  the server's metrics for a reply
     [[messages.alternatives]]         other versions from this message on (edits, regenerations),
                                       each with its own `messages`; `variant` orders them
 
 JSON schemas and tool arguments are kept as JSON strings because TOML has no null and
-cannot hold every JSON document; everything else is plain TOML a person can read.
+cannot hold every JSON document; everything else is plain TOML a person can read, text of
+several lines as multi-line strings (between triple quotes).
 """
 
 from __future__ import annotations
@@ -88,6 +90,9 @@ def message_document(message: ChatMessage) -> dict[str, Any]:
         doc["thinking"] = message.thinking
     if message.images:
         doc["images"] = list(message.images)
+        names = {ref: name for ref, name in message.image_names.items() if ref in message.images}
+        if names:
+            doc["image_names"] = names
     if message.tool_name is not None:
         doc["tool_name"] = message.tool_name
     if message.error is not None:
@@ -162,12 +167,28 @@ def dumps_document(document: dict[str, Any]) -> str:
     Text that cannot be encoded (lone surrogates from JSON escapes) and values TOML cannot
     hold (None) are cleaned rather than failing the save.
     """
+    # Long text is written as multi-line strings so a person can read and edit the file.
+    # A multi-line TOML string cannot hold a CR LF pair (TOML reads it back as LF), so a
+    # document with one anywhere is written with one-line strings: nothing is ever changed.
+    multiline = not _has_crlf(document)
     try:
-        text = tomli_w.dumps(document)
+        text = tomli_w.dumps(document, multiline_strings=multiline)
         text.encode("utf-8")
     except (UnicodeEncodeError, TypeError):
-        text = tomli_w.dumps(_scrub(document))
+        text = tomli_w.dumps(_scrub(document), multiline_strings=multiline)
     return text
+
+
+def _has_crlf(value: Any) -> bool:
+    """True if a string anywhere in `value` (a document of dicts, lists and scalars) holds
+    a CR LF pair."""
+    if isinstance(value, str):
+        return "\r\n" in value
+    if isinstance(value, dict):
+        return any(_has_crlf(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_crlf(v) for v in value)
+    return False
 
 
 def dumps(conversation: Conversation) -> str:
@@ -219,6 +240,17 @@ def _message(table: Any, index: int) -> ChatMessage:
         images = _get(table, "images", list, [])
         if not all(isinstance(i, str) for i in images):
             raise CodecError("'images' must be a list of strings")
+        # Only shown: an entry that is not a name of one of the images is left out.
+        raw_names = table.get("image_names")
+        names = (
+            {
+                ref: name
+                for ref, name in raw_names.items()
+                if ref in images and isinstance(name, str) and name
+            }
+            if isinstance(raw_names, dict)
+            else {}
+        )
         calls: list[ToolCall] = []
         for raw_call in _get(table, "tool_calls", list, []):
             if not isinstance(raw_call, dict):
@@ -256,6 +288,7 @@ def _message(table: Any, index: int) -> ChatMessage:
             content=_get(table, "content", str, ""),
             thinking=_get(table, "thinking", str, ""),
             images=list(images),
+            image_names=names,
             tool_calls=calls,
             tool_name=_get(table, "tool_name", str, None),
             state=state,

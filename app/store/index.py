@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ..models import title_from_text
+from .atomic import ensure_private_dir
 
 INDEX_VERSION = 1
 """Bumped when the tables change; an index of another version is rebuilt."""
@@ -157,6 +158,8 @@ _TOP_KEYS = frozenset(
     {"schema_version", "id", "title", "model", "pinned", "created_at", "updated_at"}
 )
 _MESSAGE_KEYS = frozenset({"id", "role", "content"})
+TRIPLE = '"""'
+"""Opens and closes a multi-line string."""
 _IGNORED_TABLES = ("[settings]", "[settings.", "[[settings.", "[messages.", "[[messages.")
 
 
@@ -165,8 +168,12 @@ def quick_document(text: str) -> dict[str, Any] | None:
 
     olladeck writes one `key = value` per line with strings in basic quotes, whose escapes
     are those of JSON, so each needed value is decoded by `json` (in C) instead of a full
-    TOML parse, which is several times slower on long messages. A file that looks any
-    different (written by hand, or by something else) gets None, and the real parser.
+    TOML parse, which is several times slower on long messages. Text of several lines is a
+    multi-line string: `key = ` and three quotes, its lines, and three quotes closing the
+    last one; every quote inside is escaped, so the first line that ends in three quotes
+    closes it. A file that
+    looks any different (written by hand, or by something else) gets None, and the real
+    parser.
     """
     import json
 
@@ -176,9 +183,16 @@ def quick_document(text: str) -> dict[str, Any] | None:
     document: dict[str, Any] = {"messages": []}
     table: dict[str, Any] | None = document
     keys = _TOP_KEYS
+    lines = text.split("\n")
+    count = len(lines)
+    number = 0
     try:
-        for line in text.split("\n"):
+        while number < count:
+            line = lines[number]
+            number += 1
             if not line or line[0] in " \t]":
+                if line.lstrip().startswith(TRIPLE):
+                    return None  # a multi-line string in an array (a stop sequence)
                 continue  # blank, or the rest of a multi-line array (never needed)
             if line[0] == "[":
                 if line == "[[messages]]":
@@ -190,12 +204,27 @@ def quick_document(text: str) -> dict[str, Any] | None:
                 else:
                     return None
                 continue
-            if table is None:
-                continue
             key, separator, raw = line.partition(" = ")
             if not separator:
                 return None
-            if key not in keys:
+            if raw == TRIPLE:
+                first = number
+                while number < count and not lines[number].endswith(TRIPLE):
+                    number += 1
+                if number == count:
+                    return None
+                number += 1
+                if table is None or key not in keys:
+                    continue
+                body = lines[first:number]
+                body[-1] = body[-1][:-3]
+                if any(_ends_in_escape(part) for part in body[:-1]):
+                    return None  # a line-ending backslash: not written by olladeck
+                table[key] = decoder.decode('"' + "\\n".join(body) + '"')
+                continue
+            if raw.startswith((TRIPLE, "'''")):
+                return None
+            if table is None or key not in keys:
                 continue
             if raw[:1] == '"':
                 value: Any = decoder.decode(raw)
@@ -219,6 +248,11 @@ def quick_document(text: str) -> dict[str, Any] | None:
     ):
         return None
     return document
+
+
+def _ends_in_escape(line: str) -> bool:
+    """True if the line ends in an odd number of backslashes (the last escapes the newline)."""
+    return (len(line) - len(line.rstrip("\\"))) % 2 == 1
 
 
 class _Handle:
@@ -268,7 +302,7 @@ class ConversationIndex:
         with self._guard:
             if self._ready:
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            ensure_private_dir(self.path.parent)
             try:
                 self._create()
             except sqlite3.DatabaseError:

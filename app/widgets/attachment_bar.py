@@ -156,6 +156,11 @@ class AttachmentBar(HorizontalScroll, can_focus=True):
         """The image store references of those ready to send, in order."""
         return [a.ref for a in self.attachments if a.state == "ready"]
 
+    @property
+    def names(self) -> dict[str, str]:
+        """The file name of each image ready to send, by reference."""
+        return {a.ref: a.name for a in self.attachments if a.state == "ready" and a.name}
+
     def add_paths(self, paths: list[Path], *, announce: str = "") -> int:
         """Attach files: each is read and checked in a worker thread. Returns how many.
 

@@ -15,21 +15,28 @@ it, so the cost of drawing is per frame, never per token.
 With tools on, the same worker closes the tool-call loop: a reply that calls tools is
 followed by running them (`app.tools`), their results added as `tool` messages, and the
 next request, until the model answers in text or the round limit is reached.
+
+The pane's commands are single keys (d deletes, r regenerates...), so a sentence typed
+while it has the focus must not run them: see "typing in the pane" below.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -37,12 +44,14 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from ..chat import (
+    DeletedMessage,
     ReplyBuffer,
     chat_body,
     delete_message,
     history_messages,
     message_to_api,
     replace_tail,
+    restore_message,
     sanitize,
     switch_variant,
     variant_position,
@@ -85,10 +94,17 @@ MARGIN = 20
 _EMPTY = Strip([])
 FRAME_BUDGET = 8
 """A frame that took t seconds is followed by at least t * FRAME_BUDGET without one."""
+TYPING_GAP = 0.2
+"""Seconds: a printable key this soon after another one in the pane is typing, not a
+command (and a command key waits this long before it runs, in case typing follows)."""
+_MOVES = frozenset({"select", "select_edge", "page"})
+"""Actions that only move the selection or the view: they run at once, even in a burst."""
 
 
 class MessagePane(Widget, can_focus=True):
     """Shows one conversation and streams replies into it."""
+
+    COMPONENT_CLASSES = {"message-pane--hint"}
 
     BINDINGS = [
         # The footer is narrow at 80 columns: moving is in the help screen, the rest is short.
@@ -172,7 +188,27 @@ class MessagePane(Widget, can_focus=True):
             tooltip="Ask for this reply again (the old one is kept as a variant)",
         ),
         Binding(
-            "d,delete", "delete", "Delete", id="pane.delete", tooltip="Delete the selected message"
+            "d,delete",
+            "delete",
+            "Delete",
+            id="pane.delete",
+            tooltip="Delete the selected message (asks first; u brings it back)",
+        ),
+        Binding(
+            "u",
+            "undo_delete",
+            "Undo",
+            id="pane.undo",
+            tooltip="Bring back the message deleted last in this conversation",
+        ),
+        Binding(
+            "escape,i",
+            "leave",
+            "Input",
+            show=False,
+            id="pane.input",
+            tooltip="Back to the input (while a reply streams, Escape stops it first); "
+            "typing a letter that is no key here also goes there, with the letter",
         ),
         Binding(
             "pageup",
@@ -289,8 +325,28 @@ class MessagePane(Widget, can_focus=True):
         self.tools_for: Callable[[Conversation], Awaitable[ToolSet | None]] | None = None
         """Set by the screen: the tools to offer in a conversation's next request (None:
         none). Asked once per reply, before the first request."""
+        self.think_for: Callable[[Conversation], Awaitable[bool]] | None = None
+        """Set by the screen: whether the model can be sent a `think` that asks for
+        thinking. Asked once per reply, before the first request."""
         self._running_tools: set[str] = set()
         """Conversations whose reply is between requests, running the tools it called."""
+        self._hint: list[str] = []
+        """The lines shown in an empty conversation (see `_hint_line`)."""
+        self.to_input: Callable[[str], None] | None = None
+        """Set by the screen: move the keys to the input and add this text at its cursor
+        (text typed in the pane goes there). None: typed text is refused."""
+        self._burst: list[str] = []
+        """The printable keys of the burst going on (see `on_key`)."""
+        self._burst_at = -math.inf
+        """When the last printable key reached the pane (the clock of `Event.time`)."""
+        self._burst_selection: int | None = None
+        """The selection before the burst began (moves typed as text are undone)."""
+        self._typing = False
+        """The burst going on is text: every key of it goes to the input."""
+        self._held: tuple[Timer, ActiveBinding] | None = None
+        """A command key waiting to see whether typing follows (and its timer)."""
+        self._deleted: dict[str, list[DeletedMessage]] = {}
+        """Messages deleted this session, by conversation id, for undo (u)."""
 
     def on_mount(self) -> None:
         self._frame = self.set_interval(1 / self._fps, self._render_frame, pause=True)
@@ -439,6 +495,10 @@ class MessagePane(Widget, can_focus=True):
             self._composed_width = self._width
         self._base_style = base
         self._thumb = self._scrollbar_thumb()
+        if not self._items:
+            from .empty_hint import hint_entries, hint_lines
+
+            self._hint = hint_lines(hint_entries(self.screen), self._width or self._content_width())
         return super().render_lines(crop)
 
     def _scrollbar_thumb(self) -> tuple[int, int] | None:
@@ -456,7 +516,7 @@ class MessagePane(Widget, can_focus=True):
         if not self._items:
             # Nothing to draw (a new conversation): the renderer, which imports Rich's
             # Markdown, is not needed for the first frame.
-            return Strip.blank(width + 1, base)
+            return self._hint_line(y, width, base)
         from ..rendering import gutter
 
         renderer = self.renderer
@@ -489,6 +549,18 @@ class MessagePane(Widget, can_focus=True):
             self._composed.clear()
         self._composed[key] = (body, strip)
         return strip
+
+    def _hint_line(self, y: int, width: int, base: Style) -> Strip:
+        """A line of the hint an empty conversation shows (drawn only: it is no message,
+        so it is never saved or sent, and goes with the first message)."""
+        lines = self._hint
+        row = y - max(0, (self._view_height - len(lines)) // 3)
+        if not 0 <= row < len(lines):
+            return Strip.blank(width + 1, base)
+        style = base + self.get_component_rich_style("message-pane--hint")
+        text = lines[row]
+        indent = " " * max(0, (width - cell_len(text)) // 2)
+        return Strip([Segment(indent, base), Segment(text, style)]).crop_extend(0, width + 1, base)
 
     # -- the conversation on screen -----------------------------------------------------------
 
@@ -536,22 +608,26 @@ class MessagePane(Widget, can_focus=True):
         if message.id in self._describing:
             return
         self._describing.add(message.id)
-        self._read_images(message.id, list(message.images))
+        self._read_images(message.id, list(message.images), dict(message.image_names))
 
     @work(thread=True, group="images", exit_on_error=False, description="Reading sent images")
-    def _read_images(self, message_id: str, refs: list[str]) -> None:
+    def _read_images(self, message_id: str, refs: list[str], names: dict[str, str]) -> None:
         """Describe a message's images from the store, with small pictures (in a thread)."""
         from ..attachments import stored_image_info
+        from ..chat import one_line
         from ..rendering import ImageView, half_block_cells
 
         views = []
         for number, ref in enumerate(refs, 1):
             info = stored_image_info(self.services.store.images, ref)
+            title = f"image {number}"
+            if names.get(ref):
+                title = f"{title} · {one_line(names[ref])}"
             if info.state == "error":
-                views.append(ImageView(f"image {number} · {info.error}"))
+                views.append(ImageView(f"{title} · {info.error}"))
                 continue
             cells = half_block_cells(info.thumbnail) if info.thumbnail is not None else ()
-            views.append(ImageView(f"image {number} · {info.facts}", cells))
+            views.append(ImageView(f"{title} · {info.facts}", cells))
         self.app.call_from_thread(self._images_described, message_id, views)
 
     def _images_described(self, message_id: str, views: list[Any]) -> None:
@@ -788,9 +864,10 @@ class MessagePane(Widget, can_focus=True):
         try:
             await self._save_now(conversation)
             toolset = await self.tools_for(conversation) if self.tools_for else None
+            can_think = await self.think_for(conversation) if self.think_for else True
             rounds = 0
             while True:
-                await self._request(conversation, buffer, toolset)
+                await self._request(conversation, buffer, toolset, can_think)
                 calls = list(buffer.message.tool_calls) if toolset is not None else []
                 if toolset is None or not calls:
                     break
@@ -838,12 +915,16 @@ class MessagePane(Widget, can_focus=True):
         self.post_message(self.ReplyFinished(conversation.id, stats, stopped=False))
 
     async def _request(
-        self, conversation: Conversation, buffer: ReplyBuffer, toolset: ToolSet | None
+        self,
+        conversation: Conversation,
+        buffer: ReplyBuffer,
+        toolset: ToolSet | None,
+        can_think: bool = True,
     ) -> None:
         """Send one `/api/chat` request and feed its reply into the buffer."""
         messages = await asyncio.to_thread(self._request_messages, conversation, buffer.message)
         tools = toolset.definitions() if toolset is not None else None
-        body = chat_body(conversation, messages, tools)
+        body = chat_body(conversation, messages, tools, can_think=can_think)
         client = self.services.client()
         last_save = time.monotonic()
         if conversation.chat_options.stream:
@@ -915,7 +996,89 @@ class MessagePane(Widget, can_focus=True):
         self.refresh()
 
     def on_blur(self) -> None:
+        self._drop_held()
         self.refresh()
+
+    # -- typing in the pane -------------------------------------------------------------------
+    # The pane's commands are printable keys, and the pane is one Shift+Tab from the input:
+    # a sentence typed here by mistake used to fold thinking (t), open "Delete?" (d) and
+    # answer it (y). Now:
+    # - a printable key that is no command here (w, or e on a reply) is text: the keys move
+    #   to the input, with it;
+    # - a command key waits TYPING_GAP before it runs; if another printable key comes in
+    #   that time, both were typing and go to the input (a person gives a command and then
+    #   looks; typing is faster than a key every 0.2 s);
+    # - keys that only move (j, k, g, Space) run at once, as holding j must scroll; if
+    #   typing follows in the same burst ("good"), their letters go to the input too and
+    #   the selection goes back to where it was.
+    # Event.time is when the key was read, so keys that queued up while the app was busy
+    # count as the burst they were.
+
+    def _command(self, event: events.Key) -> ActiveBinding | None:
+        """The enabled binding this key would run here, or None."""
+        active = self.screen.active_bindings
+        for key in event.aliases:
+            binding = active.get(key)
+            if binding is not None:
+                return binding if binding.enabled else None
+        return None
+
+    async def on_key(self, event: events.Key) -> None:
+        character = event.character
+        if not event.is_printable or character is None:
+            return
+        if event.time - self._burst_at >= TYPING_GAP:
+            if self._held is not None:
+                # Its time is up but its timer has not run yet (a busy moment): run it.
+                await self._run_held(self._held[1])
+            self._burst = []
+            self._typing = False
+            self._burst_selection = self.selected
+        self._burst_at = max(self._burst_at, event.time)
+        command = None if self._typing or self._held is not None else self._command(event)
+        if command is None:
+            event.stop()
+            event.prevent_default()
+            self._type(character)
+            return
+        self._burst.append(character)
+        name = command.binding.action.partition("(")[0]
+        if name in _MOVES and command.node is self:
+            return  # runs now, through the bindings
+        event.stop()
+        event.prevent_default()
+        self._held = (self.set_timer(TYPING_GAP, partial(self._run_held, command)), command)
+
+    async def _run_held(self, command: ActiveBinding) -> None:
+        """No typing followed the command key: run it."""
+        self._drop_held()
+        self._burst = []
+        if self.has_focus:
+            await self.app.run_action(command.binding.action, command.node)
+
+    def _drop_held(self) -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            held[0].stop()
+
+    def _type(self, character: str) -> None:
+        """The burst is text: it goes to the input (or is refused, with a bell)."""
+        self._drop_held()
+        text = "".join(self._burst) + character
+        self._burst = []
+        if not self._typing:
+            self._typing = True
+            if self._burst_selection is not None and self._burst_selection != self.selected:
+                self._select(self._burst_selection)
+        if self.to_input is None:
+            self.app.bell()
+            return
+        self.to_input(text)
+
+    def action_leave(self) -> None:
+        """Give the keys back to the input."""
+        if self.to_input is not None:
+            self.to_input("")
 
     def action_select(self, step: int) -> None:
         """Move the selection up or down."""
@@ -989,10 +1152,20 @@ class MessagePane(Widget, can_focus=True):
         if self.is_streaming(conversation.id):
             self.notify("A reply is still streaming: press Escape to stop it first.")
             return
-        await self.regenerate(conversation, conversation.messages.index(message))
+        index = conversation.messages.index(message)
+        await self.regenerate(conversation, index)
+        if conversation is self.conversation:
+            self._select(index)  # the new reply, where the old one was
 
     async def regenerate(self, conversation: Conversation, index: int) -> None:
         """Replace the reply at `index` (and what follows) by a new one."""
+        if not any(m.role == "user" for m in conversation.messages[:index]):
+            # Its question was deleted: the request would carry no question at all.
+            self.notify(
+                "Nothing to ask again: the question before this reply was deleted.",
+                severity="warning",
+            )
+            return
         old = conversation.messages[index]
         keep = old.state != "error" or bool(old.content)
         reply = ChatMessage(role="assistant", state="streaming")
@@ -1006,14 +1179,21 @@ class MessagePane(Widget, can_focus=True):
         message_id: str,
         text: str,
         images: list[str] | None = None,
+        image_names: dict[str, str] | None = None,
     ) -> None:
         """Replace a user message by its edited text and ask again from there.
 
-        The message keeps its images; `images` are added to them.
+        The message keeps its images; `images` (attached from files `image_names`) are
+        added to them.
         """
         index = next(i for i, m in enumerate(conversation.messages) if m.id == message_id)
-        kept = conversation.messages[index].images
-        edited = ChatMessage(role="user", content=text, images=[*kept, *(images or [])])
+        old = conversation.messages[index]
+        edited = ChatMessage(
+            role="user",
+            content=text,
+            images=[*old.images, *(images or [])],
+            image_names={**old.image_names, **(image_names or {})},
+        )
         replace_tail(conversation, index, [edited])
         conversation.updated_at = now()
         self.selected = None
@@ -1036,15 +1216,46 @@ class MessagePane(Widget, can_focus=True):
             question = "Delete this version (from this message on)? Another version is shown."
 
         def answered(yes: bool | None) -> None:
-            if yes and message in conversation.messages:
-                delete_message(conversation, conversation.messages.index(message))
+            index = next((i for i, m in enumerate(conversation.messages) if m is message), None)
+            if not yes or index is None:
+                return
+            if self.is_streaming(conversation.id) and index == len(conversation.messages) - 1:
+                return  # a reply began streaming into it meanwhile
+            deleted = delete_message(conversation, index)
+            self._deleted.setdefault(conversation.id, []).append(deleted)
+            if conversation is self.conversation:
                 self.refresh_conversation()
-                self.post_message(self.Changed(conversation.id))
+            self.post_message(self.Changed(conversation.id))
+            self.refresh_bindings()
+            self.notify(
+                "Press u in the conversation to bring it back (or Ctrl+P: "
+                "“Undo the message deletion”).",
+                title="Message deleted",
+                timeout=10,
+            )
 
         self.app.push_screen(
             ConfirmScreen(question, sanitize(preview), yes="Delete", danger=True),
             answered,
         )
+
+    def action_undo_delete(self) -> None:
+        """Bring back the message deleted last in the conversation on screen."""
+        conversation = self.conversation
+        deleted = self._deleted.get(conversation.id) if conversation is not None else None
+        if conversation is None or not deleted:
+            self.notify("No message of this conversation was deleted since olladeck started.")
+            return
+        if self.is_streaming(conversation.id):
+            self.notify("Stop the reply (Escape) before bringing a message back.")
+            return
+        restored = deleted.pop()
+        restore_message(conversation, restored)
+        self.refresh_conversation()
+        self.reveal_message(restored.messages[0].id)
+        self.post_message(self.Changed(conversation.id))
+        self.refresh_bindings()
+        self.notify("The deleted message is back.")
 
     def action_variant(self, step: int) -> None:
         """Show another version of the selected message (and what followed it)."""
@@ -1063,8 +1274,11 @@ class MessagePane(Widget, can_focus=True):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         message = self.selected_message
-        if action in ("select", "select_edge"):
+        if action in ("select", "select_edge", "leave"):
             return True
+        if action == "undo_delete":
+            conversation = self.conversation
+            return conversation is not None and bool(self._deleted.get(conversation.id))
         if message is None:
             return False
         if action == "edit":

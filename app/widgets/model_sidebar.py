@@ -16,7 +16,7 @@ from textual.widgets import Button, Select, Static
 
 from ..chat import sanitize
 from ..models import Conversation
-from ..ollama.types import ModelDetails, ModelInfo
+from ..ollama.types import EMBEDDING_MARK, ModelDetails, ModelInfo
 from ..options import settings_summary
 from .attachment_bar import human_size
 
@@ -109,13 +109,30 @@ class ModelSidebar(VerticalScroll):
 
     # -- models -----------------------------------------------------------------------------
 
-    def set_models(self, models: list[ModelInfo], current: str, *, listed: bool = True) -> None:
-        """Fill the picker from `/api/tags`; keep `current` even if the server lacks it."""
+    def set_models(
+        self,
+        models: list[ModelInfo],
+        current: str,
+        *,
+        listed: bool = True,
+        embedding_only: frozenset[str] = frozenset(),
+    ) -> None:
+        """Fill the picker from `/api/tags`; keep `current` even if the server lacks it.
+
+        Args:
+            models: The server's models.
+            current: The conversation's model.
+            listed: True once the server has listed its models.
+            embedding_only: Models known to make only embeddings (marked: they cannot chat).
+        """
         self.models = models
         self.listed = listed
         names = [m.name for m in models]
         # Select reads a str label as markup: labels from the server are Text, shown literally.
-        options = [(Text(sanitize(name)), name) for name in names]
+        options = [
+            (Text(sanitize(name) + (EMBEDDING_MARK if name in embedding_only else "")), name)
+            for name in names
+        ]
         if current and current not in names:
             note = " (not on this server)" if listed else ""
             options.insert(0, (Text(f"{sanitize(current)}{note}"), current))

@@ -208,8 +208,9 @@ async def test_missing_model_is_explained(make_app, demo_server):
         await wait_until(pilot, lambda: app.screen.current.messages[-1].state == "error")
         await pilot.pause(0.2)
         words = " ".join(screen_text(app).replace("▎", " ").replace("│", " ").split())
-        assert "is not on this server: model 'nope:latest' not found. Pull it first" in words
-        assert "(ollama pull nope:latest)" in words
+        assert "is not on this server: model 'nope:latest' not found. Pull it on the" in words
+        assert "Pull tab of the models screen (F3)." in words
+        assert "ollama pull" not in words and "Press Ctrl+R" not in words
 
 
 async def test_corrupt_file_is_reported_not_fatal(make_app, data_dir):

@@ -13,7 +13,7 @@ from typing import Any
 from app.config import Config
 from app.models import ChatMessage, ChatOptions, Conversation
 from app.store import ConversationStore
-from tests.conftest import screen_text, wait_until
+from tests.conftest import confirm_ready, screen_text, wait_until
 
 START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
@@ -264,7 +264,7 @@ async def test_delete_asks_moves_to_trash_and_u_restores(make_app, data_dir):
         await pilot.pause(0.1)
         assert len(files(data_dir)) == 2
         await pilot.press("d")
-        await wait_until(pilot, lambda: on_top(app, "ConfirmScreen"))
+        await confirm_ready(pilot)
         await pilot.press("y")
         await wait_until(pilot, lambda: titles(app) == ["Keep"])
         assert len(files(data_dir)) == 1 and len(files(data_dir, "trash")) == 1

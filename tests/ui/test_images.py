@@ -6,6 +6,7 @@ import base64
 import os
 import shutil
 import stat
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from app.attachments import MAX_BYTES, WARN_BYTES, load_last_folder
 from app.screens.confirm import ConfirmScreen
 from app.screens.image_picker import ImagePickerScreen, ImageTree
 from app.widgets.attachment_bar import AttachmentBar
-from tests.conftest import screen_text, wait_until
+from tests.conftest import confirm_ready, screen_text, wait_until
 
 VISION = "llava:7b"
 BLIND = "llama3.2:latest"
@@ -333,9 +334,14 @@ async def test_history_is_resent_after_the_original_file_is_deleted(
         first_item = app.screen.pane._items[0]
         await wait_until(pilot, lambda: first_item.state.images is not None)
         (view,) = first_item.state.images
-        assert view.label == "image 1 · PNG · 64x48 · " + view.label.rsplit(" · ", 1)[1]
+        # It keeps the name of the file it was attached from, though that file is gone.
+        assert view.label == "image 1 · once.png · PNG · 64x48 · " + view.label.rsplit(" · ", 1)[1]
         assert view.cells and view.cells[0][0][0] == (1, 2, 3)  # the picture's colour
-        await wait_until(pilot, lambda: "▣ image 1 · PNG · 64x48" in screen_text(app))
+        await wait_until(pilot, lambda: "▣ image 1 · once.png · PNG · 64x48" in screen_text(app))
+        conversation_id = app.screen.current.id
+    saved = tomllib.loads((data_dir / "conversations" / f"{conversation_id}.toml").read_text())
+    (ref,) = saved["messages"][0]["images"]
+    assert saved["messages"][0]["image_names"] == {ref: "once.png"}
     first, second = demo_server.chat_requests()[-2:]
     assert decoded(first["messages"][0]["images"]) == [data]
     history = second["messages"]
@@ -367,7 +373,7 @@ async def test_a_model_without_vision_asks_first(make_app, demo_server, pics):
         app.screen._details.clear()
         shows = sum(1 for r in demo_server.requests if r.path == "/api/show")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await confirm_ready(pilot)
         assert sum(1 for r in demo_server.requests if r.path == "/api/show") == shows + 1
         await pilot.press("y")
         await wait_until(pilot, lambda: app.screen.current.messages)

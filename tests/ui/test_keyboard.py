@@ -92,7 +92,7 @@ async def test_main_screen_keys(make_app, demo_server, data_dir):
         await wait_until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
         app.screen.query_one(MessagePane).focus()
         await pilot.press("question_mark")  # outside a text field, ? is help too
-        assert isinstance(app.screen, HelpScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.press("q")
         app.screen.prompt.focus()
         await pilot.press("question_mark")  # inside the input, it is a character
@@ -251,6 +251,8 @@ async def test_every_palette_command_runs_its_action(make_app, demo_server, monk
         await ask(pilot, "write some python code")
         screen = app.screen
         titles = [command.title for command in screen.system_commands()]
+        # One "Use model: …" per model (test_models_connection.py runs them).
+        titles = [title for title in titles if not title.startswith("Use model: ")]
         assert len(titles) >= 25
         # A new conversation last: the message commands need the reply that is there now.
         titles.remove("New conversation")
@@ -384,7 +386,8 @@ def test_config_template_is_valid_and_documents_every_setting():
     config = parse_config(uncommented)
     assert config.hosts and config.options and config.keymap and config.tools.custom
     for item in fields(Config):
-        assert item.name in TEMPLATE, item.name
+        if item.metadata.get("setting", True):
+            assert item.name in TEMPLATE, item.name
 
 
 async def test_config_created_on_first_run_broken_line_named_and_theme_remembered(

@@ -10,7 +10,7 @@ from app.models import ChatMessage, ChatOptions, Conversation, ReplyStats, ToolC
 from app.screens.select_text import SelectTextScreen
 from app.store import ConversationStore
 from app.widgets.message_pane import MessagePane
-from tests.conftest import footer_settled, screen_text, wait_until
+from tests.conftest import confirm_ready, footer_settled, screen_text, wait_until
 
 WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
@@ -89,9 +89,8 @@ async def test_thinking_field_is_folded_once_the_answer_starts(make_app, demo_se
         assert "Thought for" in text and "(t unfolds)" in text
         assert "Let me think about what they want" not in text  # folded
         app.screen.query_one("#messages").focus()
-        await pilot.press("t")
-        await pilot.pause(0.1)
-        assert "Let me think about what they want" in words(app)
+        await pilot.press("t")  # (a command key runs once no typing follows it)
+        await wait_until(pilot, lambda: "Let me think about what they want" in words(app))
         await ask(pilot, "and at sunset")
         # Thinking is saved but never sent back to the model as content.
         history = demo_server.chat_requests()[-1]["messages"]
@@ -156,10 +155,13 @@ async def test_regenerate_keeps_the_old_reply_as_a_variant(make_app, demo_server
         assert demo_server.chat_requests()[-1]["messages"] == [{"role": "user", "content": "hello"}]
         pane(app).reveal_message(second.id)
         await pilot.press("left_square_bracket")
-        await pilot.pause(0.1)
-        assert app.screen.current.messages[-1] is first
+        await wait_until(pilot, lambda: app.screen.current.messages[-1] is first)
         assert "‹ 1/2 ›" in screen_text(app)
-        saved = tomllib.loads(next((data_dir / "conversations").glob("*.toml")).read_text())
+        path = next((data_dir / "conversations").glob("*.toml"))
+        await wait_until(
+            pilot, lambda: tomllib.loads(path.read_text())["messages"][1]["id"] == first.id
+        )
+        saved = tomllib.loads(path.read_text())
         assert len(saved["messages"]) == 2
         assert saved["messages"][1]["alternatives"][0]["messages"][0]["id"] == second.id
 
@@ -175,8 +177,7 @@ async def test_edit_resends_from_there_and_keeps_the_old_branch(make_app, demo_s
         await pilot.press("k", "k", "k")  # from the last message up to the first
         assert pane(app).selected_message is old_tail[0]
         await pilot.press("e")
-        await pilot.pause(0.1)
-        assert app.screen.prompt.text == "first question"
+        await wait_until(pilot, lambda: app.screen.prompt.text == "first question")
         assert "Editing an earlier message" in screen_text(app)
         app.screen.prompt.clear()
         await pilot.press(*"better question", "enter")
@@ -190,6 +191,7 @@ async def test_edit_resends_from_there_and_keeps_the_old_branch(make_app, demo_s
         pane(app).focus()
         pane(app).reveal_message(messages[0].id)
         await pilot.press("left_square_bracket")
+        await wait_until(pilot, lambda: app.screen.current.messages[0].content == "first question")
         assert [m.content for m in app.screen.current.messages[::2]] == [
             "first question",
             "second question",
@@ -204,7 +206,7 @@ async def test_escape_cancels_an_edit_and_restores_the_input(make_app, demo_serv
         app.screen.prompt.insert("draft in progress")
         app.screen.query_one("#messages").focus()
         await pilot.press("k", "e")
-        assert app.screen.prompt.text == "question"
+        await wait_until(pilot, lambda: app.screen.prompt.text == "question")
         await pilot.press("escape")
         assert app.screen.prompt.text == "draft in progress"
         assert app.screen._editing is None
@@ -217,11 +219,12 @@ async def test_delete_asks_then_removes_and_saves(make_app, demo_server, data_di
         await ask(pilot, "hello")
         app.screen.query_one("#messages").focus()
         await pilot.press("d")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
         await pilot.press("n")  # declined: nothing happens
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "MainScreen")
         assert len(app.screen.current.messages) == 2
         await pilot.press("d")
-        await pilot.pause(0.1)
+        await confirm_ready(pilot)
         await pilot.press("y")
         await wait_until(pilot, lambda: len(app.screen.current.messages) == 1)
         path = next((data_dir / "conversations").glob("*.toml"))
@@ -236,21 +239,22 @@ async def test_copy_message_code_block_and_selection(make_app, demo_server):
         reply = app.screen.current.messages[-1]
         app.screen.query_one("#messages").focus()
         await pilot.press("c")
-        assert app.clipboard == reply.content
+        await wait_until(pilot, lambda: app.clipboard == reply.content)
         assert any(
             f"Copied the message: {len(reply.content):,} characters" in n.message
             for n in app._notifications
         )
         await pilot.press("1")
-        assert app.clipboard.startswith("from collections import Counter")
+        await wait_until(pilot, lambda: app.clipboard.startswith("from collections import Counter"))
         assert app.clipboard.rstrip().endswith('print(word_counts(open("README.md").read()))')
         await pilot.press("2")  # there is no second block: nothing is claimed
+        await wait_until(
+            pilot, lambda: any("has 1 code block" in n.message for n in app._notifications)
+        )
         assert app.clipboard.startswith("from collections import Counter")
-        assert any("has 1 code block" in n.message for n in app._notifications)
         # Keyboard selection: open the message, select a line, copy it.
         await pilot.press("v")
-        await pilot.pause(0.1)
-        assert isinstance(app.screen, SelectTextScreen)
+        await wait_until(pilot, lambda: isinstance(app.screen, SelectTextScreen))
         await pilot.press("x", "y")
         await pilot.pause(0.1)
         assert app.clipboard == "Here is a small, complete example."
@@ -276,7 +280,7 @@ async def test_code_block_numbers_on_screen_are_the_keys_that_copy_them(make_app
         assert labels == [("1", "bash"), ("2", "python"), ("3", "code")]
         for key, code in (("1", "pip install foo"), ("2", "print('hi')"), ("3", "indented = True")):
             await pilot.press(key)
-            assert app.clipboard == code
+            await wait_until(pilot, lambda code=code: app.clipboard == code)
 
 
 async def test_keys_act_on_the_newest_message_after_a_new_exchange(make_app, demo_server):
@@ -293,6 +297,7 @@ async def test_keys_act_on_the_newest_message_after_a_new_exchange(make_app, dem
         await pilot.pause(0.1)
         assert pane(app).selected_message is app.screen.current.messages[-1]
         await pilot.press("r")
+        await wait_until(pilot, lambda: app.screen.current.messages[-1].alternatives)
         await wait_until(pilot, lambda: complete(app))
         messages = app.screen.current.messages
         # The newest reply was asked again; the first exchange is untouched.

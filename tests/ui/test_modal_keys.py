@@ -16,7 +16,7 @@ from app.screens.confirm import ChoiceScreen
 from app.screens.help import HelpScreen
 from app.screens.image_picker import ImagePickerScreen
 from app.screens.model_manager import ModelManagerScreen
-from tests.conftest import screen_text, wait_until
+from tests.conftest import confirm_ready, screen_text, wait_until
 from tests.ui.test_images import VISION, make_png, ready
 from tests.ui.test_images import main_bar as attachment_bar
 from tests.ui.test_model_settings import SHORT, connected, main, reply_done, send
@@ -142,6 +142,7 @@ async def test_settings_keys_without_f_keys_and_leaving_with_changes_asks(make_a
         assert settings.query_one("#option-temperature", Input).value == "0.25"
         await pilot.press("escape")
         await on_top(pilot, ChoiceScreen)
+        await wait_until(pilot, lambda: app.screen.accepts_keys)
         await pilot.press("d")  # discard
         await wait_until(pilot, lambda: not isinstance(app.screen, ChatSettingsScreen))
         assert main(app).current.chat_options.options == {}
@@ -171,7 +172,7 @@ async def test_settings_keys_without_f_keys_and_leaving_with_changes_asks(make_a
         await wait_until(pilot, lambda: settings.prompts)
         settings.query_one("#prompt-library").focus()
         await pilot.press("d")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "ConfirmScreen")
+        await confirm_ready(pilot)
         await pilot.press("y")
         await wait_until(pilot, lambda: not settings.prompts)
         assert settings.query_one(TabbedContent).active == "system"

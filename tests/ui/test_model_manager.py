@@ -19,7 +19,7 @@ from app.screens.text_viewer import TextViewerScreen
 from app.store import ConversationStore
 from app.widgets.pull_view import PullView
 from app.widgets.running_models import RunningModels
-from tests.conftest import screen_text, wait_until
+from tests.conftest import confirm_ready, screen_text, wait_until
 from tests.ui.test_model_settings import SHORT, connected, main, reply_done, send
 
 
@@ -189,7 +189,7 @@ async def test_pull_can_be_cancelled(make_app, demo_server):
         await pilot.press("enter")
         await wait_until(pilot, lambda: view.pulling and view.tracker.completed)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await confirm_ready(pilot)
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreenType))
         assert not view.pulling and "phi4-mini:latest" not in demo_server.models
@@ -219,14 +219,14 @@ async def test_delete_asks_first(make_app, demo_server):
         screen = await open_models(pilot)
         await highlight(pilot, screen, "gemma3:4b")
         await pilot.press("d")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await confirm_ready(pilot)
         assert "Delete gemma3:4b?" in screen_text(app)
         await pilot.press("enter")  # the focused button is "No": nothing happens
         await pilot.pause(0.2)
         assert app.screen is screen
         assert "gemma3:4b" in demo_server.models and not requests(demo_server, "/api/delete")
         await pilot.press("delete")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await confirm_ready(pilot)
         await pilot.press("y")
         await wait_until(pilot, lambda: "gemma3:4b" not in [m.name for m in screen.models])
         (request,) = requests(demo_server, "/api/delete")

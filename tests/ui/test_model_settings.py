@@ -18,7 +18,7 @@ from app.screens.main import MainScreen
 from app.screens.text_prompt import TextPromptScreen
 from app.store import ConversationStore
 from app.widgets.option_field import OptionField
-from tests.conftest import screen_text, wait_until
+from tests.conftest import confirm_ready, screen_text, wait_until
 
 SHORT = 4
 """Tokens per simulated reply where its text does not matter (less to render: faster)."""
@@ -430,7 +430,7 @@ async def test_system_prompt_and_its_library(make_app, demo_server, xdg):
         await wait_until(pilot, lambda: len(screen.prompts) == 1)
         screen.query_one("#prompt-library", OptionList).focus()
         await pilot.press("f4")
-        await pilot.pause()
+        await confirm_ready(pilot)
         await pilot.press("y")
         await wait_until(pilot, lambda: not screen.prompts)
         assert tomllib.loads(library.read_text())["prompts"] == []

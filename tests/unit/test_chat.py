@@ -11,9 +11,12 @@ from app.chat import (
     ReplyBuffer,
     ThinkSplitter,
     chat_body,
+    delete_message,
     history_messages,
     message_to_api,
     one_line,
+    replace_tail,
+    restore_message,
     sanitize,
 )
 from app.models import ChatMessage, ChatOptions, Conversation, ToolCall
@@ -118,6 +121,40 @@ def test_history_leaves_out_failed_empty_replies_and_never_resends_thinking():
         },
         {"role": "tool", "content": "1", "tool_name": "f"},
     ]
+
+
+def test_history_never_sends_an_empty_reply_nor_starts_with_one():
+    conversation = Conversation(
+        messages=[
+            ChatMessage(role="assistant", content="an answer to a deleted question"),
+            ChatMessage(role="tool", content="1", tool_name="f"),
+            ChatMessage(role="user", content="q"),
+            ChatMessage(role="assistant", content="", thinking="hmm", state="stopped"),
+            ChatMessage(role="user", content="again"),
+            ChatMessage(role="assistant", content="", state="complete"),
+            ChatMessage(role="assistant", content="", state="streaming"),
+        ]
+    )
+    sent = [(m.role, m.content) for m in history_messages(conversation)]
+    assert sent == [("user", "q"), ("user", "again")]
+
+
+def test_a_deleted_message_or_version_is_restored_where_it_was():
+    a, b, c, d = (ChatMessage(role="user", content=text) for text in "abcd")
+    conversation = Conversation(messages=[a, b, c])
+    deleted = delete_message(conversation, 1)
+    conversation.messages.append(d)  # added since: stays
+    restore_message(conversation, deleted)
+    assert conversation.messages == [a, b, c, d]
+    # A version: deleting it shows another; restoring shows it again, both kept.
+    old, new = ChatMessage(role="assistant", content="old"), ChatMessage(role="assistant")
+    conversation = Conversation(messages=[a, old])
+    replace_tail(conversation, 1, [new])
+    deleted = delete_message(conversation, 1)
+    assert conversation.messages == [a, old] and not old.alternatives
+    restore_message(conversation, deleted)
+    assert conversation.messages == [a, new] and new.alternatives == [[old]]
+    assert new.variant == 1
 
 
 def test_reply_buffer_hands_out_each_delta_once_and_keeps_stats():

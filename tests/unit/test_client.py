@@ -13,7 +13,9 @@ import pytest
 from app.demo import Fault
 from app.ollama.client import OllamaClient, OllamaTimeoutError
 from app.ollama.errors import (
+    CapabilityError,
     ModelNotFoundError,
+    NotOllamaError,
     OllamaConnectionError,
     OllamaDisconnectedError,
     OllamaProtocolError,
@@ -122,7 +124,10 @@ async def test_missing_model_carries_ollamas_text(client):
         await collect(client, {"model": "nope", "messages": USER})
     assert caught.value.status == 404
     assert "model 'nope' not found" in caught.value.message
-    assert "ollama pull nope" in caught.value.hint
+    # The app's own Pull tab, not the CLI; asking again cannot help.
+    assert caught.value.hint == "Pull it on the Pull tab of the models screen (F3)."
+    assert "ollama pull" not in caught.value.hint
+    assert caught.value.permanent
 
 
 @pytest.mark.parametrize(("status", "text"), [(400, "bad request"), (500, "CUDA out of memory")])
@@ -134,12 +139,28 @@ async def test_http_errors_carry_ollamas_text(demo_server, client, status, text)
     assert text in caught.value.message
 
 
-async def test_capability_errors_from_the_server(client):
-    with pytest.raises(OllamaResponseError, match="does not support thinking"):
+async def test_capability_errors_from_the_server(demo_server, client):
+    with pytest.raises(CapabilityError, match=r'"llama3\.2" does not support thinking') as caught:
         await collect(client, {"model": "llama3.2", "messages": USER, "think": True})
+    assert caught.value.capability == "thinking" and caught.value.permanent
+    assert "Ctrl+T" in caught.value.hint
     tools = [{"type": "function", "function": {"name": "f", "parameters": {}}}]
-    with pytest.raises(OllamaResponseError, match="does not support tools"):
+    with pytest.raises(CapabilityError, match="does not support tools") as caught:
         await collect(client, {"model": "llava:7b", "messages": USER, "tools": tools})
+    assert caught.value.capability == "tools" and "Ctrl+G" in caught.value.hint
+    # An embedding model cannot chat, not even to be loaded.
+    demo_server.add_model("nomic-embed-text")
+    body = {"model": "nomic-embed-text", "messages": USER}
+    with pytest.raises(CapabilityError, match='"nomic-embed-text" does not support chat') as c:
+        await collect(client, body)
+    assert c.value.status == 400 and c.value.capability == "chat" and c.value.permanent
+    with pytest.raises(CapabilityError, match="does not support chat"):
+        await client.load("nomic-embed-text")
+    details = await client.show("nomic-embed-text")
+    assert details.capabilities == ("embedding",) and details.embedding_only
+    assert not (await client.show("llama3.2")).embedding_only
+    # The most recently pulled model is listed first, as Ollama lists them.
+    assert (await client.tags())[0].name == "nomic-embed-text:latest"
 
 
 @pytest.mark.parametrize(
@@ -316,3 +337,23 @@ async def test_raw_reads_are_used_and_the_next_request_works(demo_server, client
     assert second == first
     assert await client.version() == "0.13.0"
     assert used == ([True] * 3 if client.raw_reads else [])
+
+
+async def test_a_web_server_on_the_port_is_not_ollama(web_server):
+    """A wrong port: the page is not taken for Ollama's words (no HTML, no "model")."""
+    client = OllamaClient(parse_host(web_server))
+    try:
+        for call in (
+            client.version(),
+            client.tags(),
+            collect(client, {"model": "x", "messages": USER}),
+        ):
+            with pytest.raises(NotOllamaError) as caught:
+                await call
+            text = f"{caught.value.message} {caught.value.hint}"
+            assert caught.value.message == (
+                f"Something answers at {client.host.netloc}, but it is not Ollama."
+            )
+            assert "<" not in text and "model" not in text and caught.value.permanent
+    finally:
+        await client.aclose()

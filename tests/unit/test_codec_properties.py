@@ -136,3 +136,44 @@ def test_files_without_the_tools_setting_load_with_tools_off():
     on = Conversation(id="on", chat_options=ChatOptions(tools=True))
     assert "tools = true" in dumps(on)
     assert "tools" not in dumps(Conversation(id="off"))
+
+
+line_text = st.text(alphabet='\r\n"\\ a\t\x00', max_size=40)
+
+
+@given(st.lists(line_text, min_size=1, max_size=4))
+def test_text_of_line_breaks_quotes_and_cr_round_trips(contents):
+    """Multi-line strings cannot hold CR LF: such text must still come back exactly."""
+    conversation = Conversation(
+        messages=[ChatMessage(role="user", content=c, thinking=c) for c in contents],
+        system=contents[0],
+    )
+    assert loads(dumps(conversation)) == conversation
+
+
+def test_long_text_is_written_as_multiline_strings():
+    """A person reading the file sees the lines of a reply as lines."""
+    reply = "First line.\nSecond line with \"quotes\".\n\n```python\nprint('x')\n```\n"
+    conversation = Conversation(messages=[ChatMessage(role="assistant", content=reply)])
+    text = dumps(conversation)
+    assert 'content = """\nFirst line.\nSecond line with \\"quotes\\".\n' in text
+    assert loads(text) == conversation
+    # One CR LF anywhere: one-line strings throughout, so nothing is changed on reading.
+    crlf = Conversation(
+        messages=[*conversation.messages, ChatMessage(role="user", content="a\r\nb")]
+    )
+    assert '"""' not in dumps(crlf)
+    assert loads(dumps(crlf)) == crlf
+
+
+def test_image_file_names_are_kept_and_bad_entries_left_out():
+    message = ChatMessage(
+        role="user", content="look", images=["ab.png", "cd.jpeg"], image_names={"ab.png": "cat.png"}
+    )
+    conversation = Conversation(messages=[message])
+    text = dumps(conversation)
+    assert loads(text) == conversation
+    # Names are only shown: a wrong entry never makes the file unreadable.
+    broken = text.replace('"ab.png" = "cat.png"', '"ab.png" = 3\n"zz.png" = "other.png"')
+    assert broken != text
+    assert loads(broken).messages[0].image_names == {}

@@ -180,7 +180,10 @@ def test_quick_read_agrees_with_the_full_parser(conversation):
     """What the index reads quickly is what the full TOML parser reads."""
     full = conversation_document(conversation)
     quick = quick_document(dumps(conversation))
-    assert quick is not None
+    if quick is None:  # declined only for a list option (stop sequences) of several lines
+        lists = [v for v in conversation.chat_options.options.values() if isinstance(v, list)]
+        assert any("\n" in item for value in lists for item in value)
+        return
     for key in ("id", "title", "model", "pinned", "created_at", "updated_at"):
         assert quick[key] == full[key]
     assert [(m["id"], m["role"], m["content"]) for m in quick["messages"]] == [
@@ -194,3 +197,37 @@ def test_quick_read_gives_up_on_hand_written_toml():
     assert quick_document('schema_version = 1 # comment\nid = "x"\n') is None
     assert quick_document('schema_version = 2\nid = "x"\n') is None
     assert quick_document('id = "x"\n') is None
+
+
+tricky = st.text(alphabet="\n\r\t\"\\[]= a#'", max_size=30)
+
+
+@given(st.lists(tricky, min_size=1, max_size=4), tricky, st.lists(tricky, max_size=2))
+def test_quick_read_of_multiline_text_agrees_or_declines(contents, title, stop):
+    """Lines of a reply that look like TOML (`[[messages]]`, `key = "x"`, quotes,
+    backslashes) never confuse the quick reader: it agrees with the parser or says None."""
+    from app.models import ChatMessage, ChatOptions, Conversation
+    from app.store.codec import loads
+
+    conversation = Conversation(
+        title=title,
+        system=contents[0],
+        chat_options=ChatOptions(options={"stop": stop} if stop else {}),
+        messages=[ChatMessage(role="user", content=c, thinking=c) for c in contents],
+    )
+    text = dumps(conversation)
+    quick = quick_document(text)
+    if quick is None:
+        assert any("\n" in s for s in stop)  # only a stop sequence of lines is declined
+        return
+    full = loads(text)
+    assert quick["title"] == full.title
+    assert [m["content"] for m in quick["messages"]] == [m.content for m in full.messages]
+
+
+def test_quick_read_declines_hand_written_multiline_forms():
+    base = 'schema_version = 1\nid = "x"\n[[messages]]\nid = "m"\nrole = "user"\ncontent = '
+    assert quick_document(base + '"""\nline\\\nnext"""\n') is None  # line-ending backslash
+    assert quick_document(base + "'''\nliteral\n'''\n") is None
+    assert quick_document(base + '"""\nunclosed\n') is None
+    assert quick_document(base + '"""\ntwo\nlines"""\n')["messages"][0]["content"] == "two\nlines"

@@ -269,3 +269,24 @@ def test_local_datetimes_are_read_as_utc(store):
     )
     (conversation,), _ = store.load_all()
     assert conversation.updated_at == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def test_folders_made_on_the_way_are_private_too(tmp_path: Path, monkeypatch):
+    """A new account has no ~/.local/share nor ~/.config: each folder the app makes for its
+    data and its config file is 0700, as the XDG base directory spec asks."""
+    from app.config import config_path, ensure_config_file
+
+    home = tmp_path / "home"
+    home.mkdir(mode=0o755)
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    old = os.umask(0o022)
+    try:
+        ConversationStore(home / ".local" / "share" / "olladeck").save(sample())
+        assert ensure_config_file()
+    finally:
+        os.umask(old)
+    for folder in (home / ".local", home / ".local" / "share", home / ".config"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    assert stat.S_IMODE(config_path().parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(home.stat().st_mode) == 0o755  # what was there is left alone

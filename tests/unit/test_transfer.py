@@ -141,6 +141,11 @@ def test_markdown_export_reads_well():
     assert "## You · " in text and "## Assistant · qwen3:8b · " in text
     assert "<details><summary>Thinking</summary>\n\nLet me look.\n\n</details>" in text
     assert "*1 image attached*" in text
+    # With the name of the file it was attached from, when known.
+    conversation = sample(images)
+    with_image = next(m for m in conversation.messages if m.images)
+    with_image.image_names = {with_image.images[0]: "moon.png"}
+    assert "*1 image attached: moon.png*" in export_markdown(conversation)
     assert 'Tool call: `add` with `{"a": 2, "b": 3}`' in text
     assert "## Tool result · add" in text
     assert "*(failed: model crashed)*" in text
