@@ -23,7 +23,7 @@ AREAS: dict[str, str] = {
     "MainScreen": "Main screen",
     "PromptInput": "Message input",
     "MessagePane": "Conversation (Tab to move into it; typing there goes to the input)",
-    "ConversationList": "Conversation list",
+    "ConversationList": "Conversation list (typing in the rows goes to the input)",
     "AttachmentBar": "Attachments under the input",
     "KeyedModal": "Any dialog",
 }

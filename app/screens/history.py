@@ -389,8 +389,11 @@ class HistoryActions:
         if widget is not None:
             widget.set_entries(rows, self.current.id)
 
-    def on_conversation_list_ready(self) -> None:
+    def on_conversation_list_ready(self, event: ConversationList.Ready) -> None:
         self.refresh_list()
+        list_widget = self._list_widget()
+        if list_widget is not None:
+            list_widget.to_input = self._type_in_input
 
     async def on_conversation_list_selected(self, event: ConversationList.Selected) -> None:
         self._close_overlays()

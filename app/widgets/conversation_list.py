@@ -7,7 +7,7 @@ nears the end, so thousands of conversations cost no more to show than a hundred
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -21,6 +21,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..chat import sanitize
+from .typing_guard import TypingGuard
 
 if TYPE_CHECKING:
     from ..store import TrashEntry
@@ -177,6 +178,19 @@ class ConversationList(Vertical):
         self._ids: list[str] = []
         self._shown = 0
         self._current: str | None = None
+        self.to_input: Callable[[str], None] | None = None
+        """Set by the screen: move the keys to the message input and add this text there
+        (a sentence typed in the rows by mistake goes there). None: typed text is refused."""
+        self.typing = TypingGuard(
+            self,
+            # Moving, and the filter (where typing goes next), run at once.
+            moves=frozenset({"cursor_down", "cursor_up", "edge", "focus_filter"}),
+            send=self._typed,
+            position=lambda: self.options.highlighted,
+            restore=self._highlight,
+        )
+        """The rows' keys are letters (d deletes, u restores, t shows the trash): typed
+        text goes to the input instead of running them."""
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Conversations"), classes="region-title")
@@ -394,11 +408,32 @@ class ConversationList(Vertical):
             options.highlighted = options.highlighted or 0
             options.action_select()
 
-    def on_key(self, event: events.Key) -> None:
-        # Down from the filter goes to the rows (a one-line Input has no use for it).
-        if event.key == "down" and self.filter_input.has_focus:
-            event.stop()
-            self.options.focus()
+    async def on_key(self, event: events.Key) -> None:
+        if self.filter_input.has_focus:
+            # Down from the filter goes to the rows (a one-line Input has no use for it).
+            if event.key == "down":
+                event.stop()
+                self.options.focus()
+            return
+        await self.typing.key(event)
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        if event.widget is self.filter_input and not self.filter_text:
+            self.remove_class("-filtering")
+        if event.widget is self.options:
+            self.typing.drop()
+
+    def _typed(self, text: str) -> None:
+        """Text typed in the rows: the keys move to the message input, with it."""
+        if self.to_input is None:
+            self.app.bell()
+            return
+        self.to_input(text)
+
+    def _highlight(self, index: object) -> None:
+        """Put the highlight back where it was before a burst of typing moved it."""
+        if isinstance(index, int) and 0 <= index < self.options.option_count:
+            self.options.highlighted = index
 
     def clear_filter(self) -> None:
         """Empty the filter box (it hides when it loses focus)."""
@@ -409,10 +444,6 @@ class ConversationList(Vertical):
         # The box takes a line only while it is in use.
         self.add_class("-filtering")
         self.filter_input.focus()
-
-    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
-        if event.widget is self.filter_input and not self.filter_text:
-            self.remove_class("-filtering")
 
     def action_cursor_down(self) -> None:
         """Highlight the next row."""

@@ -24,19 +24,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import math
 import time
 from bisect import bisect_right
 from collections.abc import Awaitable, Callable
 from contextlib import aclosing
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events, work
-from textual.binding import ActiveBinding, Binding
+from textual.binding import Binding
 from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
@@ -60,6 +58,7 @@ from ..messages import SaveFailed
 from ..models import ChatMessage, Conversation, ToolCall, now
 from ..ollama.errors import OllamaError
 from ..store import ImageStoreError, Snapshot, StoreError
+from .typing_guard import TypingGuard
 
 if TYPE_CHECKING:
     from ..config import UserToolConfig
@@ -94,9 +93,6 @@ MARGIN = 20
 _EMPTY = Strip([])
 FRAME_BUDGET = 8
 """A frame that took t seconds is followed by at least t * FRAME_BUDGET without one."""
-TYPING_GAP = 0.2
-"""Seconds: a printable key this soon after another one in the pane is typing, not a
-command (and a command key waits this long before it runs, in case typing follows)."""
 _MOVES = frozenset({"select", "select_edge", "page"})
 """Actions that only move the selection or the view: they run at once, even in a burst."""
 
@@ -335,16 +331,14 @@ class MessagePane(Widget, can_focus=True):
         self.to_input: Callable[[str], None] | None = None
         """Set by the screen: move the keys to the input and add this text at its cursor
         (text typed in the pane goes there). None: typed text is refused."""
-        self._burst: list[str] = []
-        """The printable keys of the burst going on (see `on_key`)."""
-        self._burst_at = -math.inf
-        """When the last printable key reached the pane (the clock of `Event.time`)."""
-        self._burst_selection: int | None = None
-        """The selection before the burst began (moves typed as text are undone)."""
-        self._typing = False
-        """The burst going on is text: every key of it goes to the input."""
-        self._held: tuple[Timer, ActiveBinding] | None = None
-        """A command key waiting to see whether typing follows (and its timer)."""
+        self.typing = TypingGuard(
+            self,
+            moves=_MOVES,
+            send=self._typed,
+            position=lambda: self.selected,
+            restore=lambda index: self._select(index) if isinstance(index, int) else None,
+        )
+        """Typed text goes to the input instead of running the one-letter commands."""
         self._deleted: dict[str, list[DeletedMessage]] = {}
         """Messages deleted this session, by conversation id, for undo (u)."""
 
@@ -996,80 +990,14 @@ class MessagePane(Widget, can_focus=True):
         self.refresh()
 
     def on_blur(self) -> None:
-        self._drop_held()
+        self.typing.drop()
         self.refresh()
 
-    # -- typing in the pane -------------------------------------------------------------------
-    # The pane's commands are printable keys, and the pane is one Shift+Tab from the input:
-    # a sentence typed here by mistake used to fold thinking (t), open "Delete?" (d) and
-    # answer it (y). Now:
-    # - a printable key that is no command here (w, or e on a reply) is text: the keys move
-    #   to the input, with it;
-    # - a command key waits TYPING_GAP before it runs; if another printable key comes in
-    #   that time, both were typing and go to the input (a person gives a command and then
-    #   looks; typing is faster than a key every 0.2 s);
-    # - keys that only move (j, k, g, Space) run at once, as holding j must scroll; if
-    #   typing follows in the same burst ("good"), their letters go to the input too and
-    #   the selection goes back to where it was.
-    # Event.time is when the key was read, so keys that queued up while the app was busy
-    # count as the burst they were.
-
-    def _command(self, event: events.Key) -> ActiveBinding | None:
-        """The enabled binding this key would run here, or None."""
-        active = self.screen.active_bindings
-        for key in event.aliases:
-            binding = active.get(key)
-            if binding is not None:
-                return binding if binding.enabled else None
-        return None
-
     async def on_key(self, event: events.Key) -> None:
-        character = event.character
-        if not event.is_printable or character is None:
-            return
-        if event.time - self._burst_at >= TYPING_GAP:
-            if self._held is not None:
-                # Its time is up but its timer has not run yet (a busy moment): run it.
-                await self._run_held(self._held[1])
-            self._burst = []
-            self._typing = False
-            self._burst_selection = self.selected
-        self._burst_at = max(self._burst_at, event.time)
-        command = None if self._typing or self._held is not None else self._command(event)
-        if command is None:
-            event.stop()
-            event.prevent_default()
-            self._type(character)
-            return
-        self._burst.append(character)
-        name = command.binding.action.partition("(")[0]
-        if name in _MOVES and command.node is self:
-            return  # runs now, through the bindings
-        event.stop()
-        event.prevent_default()
-        self._held = (self.set_timer(TYPING_GAP, partial(self._run_held, command)), command)
+        await self.typing.key(event)
 
-    async def _run_held(self, command: ActiveBinding) -> None:
-        """No typing followed the command key: run it."""
-        self._drop_held()
-        self._burst = []
-        if self.has_focus:
-            await self.app.run_action(command.binding.action, command.node)
-
-    def _drop_held(self) -> None:
-        held, self._held = self._held, None
-        if held is not None:
-            held[0].stop()
-
-    def _type(self, character: str) -> None:
-        """The burst is text: it goes to the input (or is refused, with a bell)."""
-        self._drop_held()
-        text = "".join(self._burst) + character
-        self._burst = []
-        if not self._typing:
-            self._typing = True
-            if self._burst_selection is not None and self._burst_selection != self.selected:
-                self._select(self._burst_selection)
+    def _typed(self, text: str) -> None:
+        """Text typed in the pane: the keys move to the input, with it (or it is refused)."""
         if self.to_input is None:
             self.app.bell()
             return

@@ -12,6 +12,7 @@ from typing import Any
 
 from app.config import Config
 from app.models import ChatMessage, ChatOptions, Conversation
+from app.screens.main import MainScreen
 from app.store import ConversationStore
 from tests.conftest import confirm_ready, screen_text, wait_until
 
@@ -287,10 +288,11 @@ async def test_trash_view_restores_what_an_earlier_session_deleted(make_app, dat
     store.trash("20260105-093001-aaaaaa")
     store.close()
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await started(pilot, app, 1)
         await focus_list(pilot, app)
         await pilot.press("u")  # nothing deleted in this session: it says where to look
+        await wait_until(pilot, lambda: any("trash" in n.message for n in app._notifications))
         await pilot.press("t")
         await wait_until(pilot, lambda: conversation_list(app).mode == "trash")
         await wait_until(pilot, lambda: "Deleted long ago" in screen_text(app))
@@ -444,6 +446,9 @@ async def test_export_markdown_with_tab_completion(make_app, data_dir, tmp_path)
         await wait_until(pilot, lambda: on_top(app, "TextPromptScreen"))
         await wait_until(pilot, lambda: app.screen_stack[-1].query("Input"))
         prompt_input = app.screen_stack[-1].query_one("Input")
+        # Focusing the field selects its text: set ours after that, or typing replaces it.
+        await wait_until(pilot, lambda: prompt_input.has_focus)
+        await pilot.pause()
         prompt_input.value = f"{tmp_path}/somewhere"
         prompt_input.cursor_position = len(prompt_input.value)
         await pilot.press(*"-u")
@@ -648,3 +653,28 @@ def test_relative_time_words():
     assert relative_time(now - timedelta(hours=3), now) == "3h ago"
     assert relative_time(now - timedelta(days=2), now) == "2d ago"
     assert relative_time(now - timedelta(days=9), now) == "2026-02-20"
+
+
+async def test_a_sentence_typed_in_the_list_goes_to_the_input_and_changes_nothing(
+    make_app, data_dir
+):
+    """The rows' keys are letters (d deletes, u restores, t shows the trash, r renames):
+    a sentence typed there by mistake lands in the message input, and no key of it runs."""
+    seed(data_dir, ["Keep", "Also keep"])
+    before = {path.name: path.read_bytes() for path in files(data_dir)}
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await started(pilot, app, 2)
+        await focus_list(pilot, app)
+        highlighted = conversation_list(app).options.highlighted
+        sentence = "what about today, yes all done"
+        await pilot.press(*sentence)
+        await wait_until(pilot, lambda: app.screen.prompt.text == sentence)
+        assert app.screen.prompt.has_focus
+        assert isinstance(app.screen, MainScreen)  # no dialog opened
+        assert conversation_list(app).mode == "conversations"  # t did not open the trash
+        assert conversation_list(app).options.highlighted == highlighted
+        await pilot.pause(0.3)  # longer than a held command key waits
+        assert isinstance(app.screen, MainScreen)
+    assert {path.name: path.read_bytes() for path in files(data_dir)} == before
+    assert not files(data_dir, "trash")
