@@ -358,7 +358,8 @@ class MainScreen(HistoryActions, Screen[None]):
 
     def action_toggle_list(self) -> None:
         """Show or hide the conversation list."""
-        self._toggle_region("list", "#conversations")
+        # The rows take the keys (j, k, Enter; typing goes on to the input), not the filter.
+        self._toggle_region("list", "#conversations OptionList")
 
     def action_toggle_sidebar(self) -> None:
         """Show or hide the model sidebar."""
@@ -382,6 +383,13 @@ class MainScreen(HistoryActions, Screen[None]):
         """Close the list or sidebar shown over the conversation; back to the input."""
         self._close_overlays()
         self.prompt.focus()
+
+    @on(events.DescendantFocus, "#prompt")
+    def _input_focused(self) -> None:
+        # Back at the input (Tab, or typing in the list goes there): an overlay would
+        # hide part of it and of the conversation, so it goes.
+        if self.has_class("-overlay-list") or self.has_class("-overlay-sidebar"):
+            self._close_overlays()
 
     def _close_overlays(self) -> None:
         """An overlaid region goes away once it has done its job."""
