@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .models import ChatMessage, Conversation, ReplyStats, ToolCall
+from .models import ChatMessage, Conversation, DeletedMessage, ReplyStats, ToolCall
 
 if TYPE_CHECKING:
     from .ollama.types import ChatChunk
@@ -364,22 +364,6 @@ def switch_variant(conversation: Conversation, index: int, step: int) -> None:
     versions = _versions(tail[0], tail)
     position = versions.index(tail)
     _activate(conversation, index, versions, (position + step) % len(versions))
-
-
-@dataclass(frozen=True)
-class DeletedMessage:
-    """What `delete_message` removed, so that `restore_message` can put it back."""
-
-    messages: list[ChatMessage]
-    """The message; for one version of several, the whole version (from it on)."""
-    index: int
-    """Where it was."""
-    after_id: str | None
-    """The message before it (None: it was first); where it goes back if others moved."""
-    version: int | None = None
-    """For a version: its place among the versions (None: a plain message)."""
-    shown_id: str | None = None
-    """For a version: the head of the version shown instead of it."""
 
 
 def delete_message(conversation: Conversation, index: int) -> DeletedMessage:

@@ -116,6 +116,23 @@ class ChatOptions:
     """Offer tools to the model (sent only when its capabilities include `tools`)."""
 
 
+@dataclass(frozen=True)
+class DeletedMessage:
+    """What `delete_message` removed, so that `restore_message` can put it back."""
+
+    messages: list[ChatMessage]
+    """The message; for one version of several, the whole version (from it on)."""
+    index: int
+    """Where it was."""
+    after_id: str | None
+    """The message before it (None: it was first); where it goes back if others moved."""
+    version: int | None = None
+    """For a version: its place among the versions (None: a plain message)."""
+    shown_id: str | None = None
+    """For a version: the head of the version shown instead of it."""
+    deleted_at: datetime = field(default_factory=now)
+
+
 @dataclass
 class Conversation:
     """A conversation and its settings."""
@@ -132,6 +149,9 @@ class Conversation:
     pinned: bool = False
     created_at: datetime = field(default_factory=now)
     updated_at: datetime = field(default_factory=now)
+    deleted: list[DeletedMessage] = field(default_factory=list)
+    """Messages deleted from it, oldest first: u brings back the last (also after a
+    restart: they are saved with it, never sent)."""
 
     @property
     def display_title(self) -> str:

@@ -16,6 +16,8 @@ Schema 1 (one file per conversation):
     [messages.stats]                  the server's metrics for a reply
     [[messages.alternatives]]         other versions from this message on (edits, regenerations),
                                       each with its own `messages`; `variant` orders them
+    [[deleted]]                       messages deleted (for undo, never sent): index, after_id,
+                                      version, shown_id, deleted_at, and the `messages`
 
 JSON schemas and tool arguments are kept as JSON strings because TOML has no null and
 cannot hold every JSON document; everything else is plain TOML a person can read, text of
@@ -31,7 +33,7 @@ from typing import Any
 
 import tomli_w
 
-from ..models import ChatMessage, ChatOptions, Conversation, ReplyStats, ToolCall
+from ..models import ChatMessage, ChatOptions, Conversation, DeletedMessage, ReplyStats, ToolCall
 
 SCHEMA_VERSION = 1
 _ROLES = ("system", "user", "assistant", "tool")
@@ -158,7 +160,56 @@ def conversation_document(conversation: Conversation) -> dict[str, Any]:
         "updated_at": conversation.updated_at,
         "settings": settings,
         "messages": [message_document(m) for m in conversation.messages],
+        **(
+            {"deleted": [_deleted_document(d) for d in conversation.deleted]}
+            if conversation.deleted
+            else {}
+        ),
     }
+
+
+def _deleted_document(deleted: DeletedMessage) -> dict[str, Any]:
+    doc: dict[str, Any] = {"index": deleted.index, "deleted_at": deleted.deleted_at}
+    if deleted.after_id is not None:
+        doc["after_id"] = deleted.after_id
+    if deleted.version is not None:
+        doc["version"] = deleted.version
+    if deleted.shown_id is not None:
+        doc["shown_id"] = deleted.shown_id
+    doc["messages"] = [message_document(m) for m in deleted.messages]
+    return doc
+
+
+def deleted_from_document(doc: dict[str, Any]) -> list[DeletedMessage]:
+    """The `[[deleted]]` entries of a conversation document (damaged ones left out)."""
+    raw = doc.get("deleted")
+    if not isinstance(raw, list):
+        return []
+    return [d for d in map(_deleted, raw) if d is not None]
+
+
+def _deleted(table: Any) -> DeletedMessage | None:
+    """A `[[deleted]]` entry, or None if it is not a valid one (it is only for undo: a
+    damaged one is left out rather than making the whole file unreadable)."""
+    try:
+        if not isinstance(table, dict):
+            return None
+        messages = [_message(m, i) for i, m in enumerate(_get(table, "messages", list, []))]
+        index = _get(table, "index", int, 0)
+        version = _get(table, "version", int, None)
+        when = _get(table, "deleted_at", datetime, None)
+        if not messages or index < 0 or (version is not None and version < 0):
+            return None
+        return DeletedMessage(
+            messages,
+            index,
+            _get(table, "after_id", str, None),
+            version,
+            _get(table, "shown_id", str, None),
+            _aware(when) if when is not None else datetime.now(UTC),
+        )
+    except CodecError:
+        return None
 
 
 def dumps_document(document: dict[str, Any]) -> str:
@@ -369,6 +420,7 @@ def from_document(doc: dict[str, Any]) -> Conversation:
         host=_get(doc, "host", str, ""),
         pinned=_get(doc, "pinned", bool, False),
     )
+    conversation.deleted = deleted_from_document(doc)
     created = _get(doc, "created_at", datetime, None)
     if created is not None:
         conversation.created_at = _aware(created)

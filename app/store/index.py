@@ -160,7 +160,16 @@ _TOP_KEYS = frozenset(
 _MESSAGE_KEYS = frozenset({"id", "role", "content"})
 TRIPLE = '"""'
 """Opens and closes a multi-line string."""
-_IGNORED_TABLES = ("[settings]", "[settings.", "[[settings.", "[messages.", "[[messages.")
+_IGNORED_TABLES = (
+    "[settings]",
+    "[settings.",
+    "[[settings.",
+    "[messages.",
+    "[[messages.",
+    "[[deleted]]",
+    "[deleted.",
+    "[[deleted.",
+)
 
 
 def quick_document(text: str) -> dict[str, Any] | None:

@@ -63,6 +63,13 @@ def _grows(longer: dict[str, Any], shorter: dict[str, Any]) -> bool:
     )
 
 
+def _deleted_key(entry: Any) -> object:
+    """What tells one deleted entry from another: the ids of its messages."""
+    if not isinstance(entry, dict):
+        return id(entry)
+    return tuple(m.get("id") for m in entry.get("messages", []) if isinstance(m, dict))
+
+
 def merge_documents(
     base: dict[str, Any] | None, ours: dict[str, Any], theirs: dict[str, Any]
 ) -> MergeResult:
@@ -137,6 +144,12 @@ def merge_documents(
         if values:
             document[name] = pick(values)
     document["messages"] = merged
+    # Deleted messages (kept for undo) of both sides, each once.
+    deleted = list(ours.get("deleted", []))
+    seen = {_deleted_key(d) for d in deleted}
+    deleted += [d for d in theirs.get("deleted", []) if _deleted_key(d) not in seen]
+    if deleted:
+        document["deleted"] = deleted
     result.document = document
     return result
 
@@ -160,8 +173,14 @@ def apply_merge(
         keep_ids: Messages that must stay the same objects whatever the merge says (a
             reply streaming into them right now).
     """
-    from .codec import CodecError, message_from_document, options_from_settings
+    from .codec import (
+        CodecError,
+        deleted_from_document,
+        message_from_document,
+        options_from_settings,
+    )
 
+    conversation.deleted = deleted_from_document(result.document)
     live = {m.id: m for m in conversation.messages}
     replaced = set(result.replaced) - (keep_ids or set())
     merged_messages = []

@@ -42,7 +42,6 @@ from textual.timer import Timer
 from textual.widget import Widget
 
 from ..chat import (
-    DeletedMessage,
     ReplyBuffer,
     chat_body,
     delete_message,
@@ -339,8 +338,6 @@ class MessagePane(Widget, can_focus=True):
             restore=lambda index: self._select(index) if isinstance(index, int) else None,
         )
         """Typed text goes to the input instead of running the one-letter commands."""
-        self._deleted: dict[str, list[DeletedMessage]] = {}
-        """Messages deleted this session, by conversation id, for undo (u)."""
 
     def on_mount(self) -> None:
         self._frame = self.set_interval(1 / self._fps, self._render_frame, pause=True)
@@ -1150,7 +1147,7 @@ class MessagePane(Widget, can_focus=True):
             if self.is_streaming(conversation.id) and index == len(conversation.messages) - 1:
                 return  # a reply began streaming into it meanwhile
             deleted = delete_message(conversation, index)
-            self._deleted.setdefault(conversation.id, []).append(deleted)
+            conversation.deleted.append(deleted)
             if conversation is self.conversation:
                 self.refresh_conversation()
             self.post_message(self.Changed(conversation.id))
@@ -1170,9 +1167,9 @@ class MessagePane(Widget, can_focus=True):
     def action_undo_delete(self) -> None:
         """Bring back the message deleted last in the conversation on screen."""
         conversation = self.conversation
-        deleted = self._deleted.get(conversation.id) if conversation is not None else None
+        deleted = conversation.deleted if conversation is not None else None
         if conversation is None or not deleted:
-            self.notify("No message of this conversation was deleted since olladeck started.")
+            self.notify("No message of this conversation was deleted.")
             return
         if self.is_streaming(conversation.id):
             self.notify("Stop the reply (Escape) before bringing a message back.")
@@ -1206,7 +1203,7 @@ class MessagePane(Widget, can_focus=True):
             return True
         if action == "undo_delete":
             conversation = self.conversation
-            return conversation is not None and bool(self._deleted.get(conversation.id))
+            return conversation is not None and bool(conversation.deleted)
         if message is None:
             return False
         if action == "edit":

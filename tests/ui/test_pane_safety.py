@@ -217,6 +217,42 @@ async def test_a_deleted_message_comes_back_with_u(make_app, demo_server, data_d
         await wait_until(pilot, lambda: saved_messages(data_dir, "keys") == original)
 
 
+async def test_a_deleted_message_can_be_brought_back_after_a_restart(
+    make_app, demo_server, data_dir
+):
+    """Deleted messages are saved with the conversation (never sent): u works next time."""
+    seed(data_dir, exchange())
+    original = saved_messages(data_dir, "keys")
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await opened(pilot)
+        found = await into_pane(pilot)
+        found._select(1)
+        await pilot.press("d")
+        await confirm_ready(pilot)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: len(saved_messages(data_dir, "keys")) == 3)
+    saved = tomllib.loads(conversation_path(data_dir, "keys").read_text())
+    (entry,) = saved["deleted"]
+    assert [m["id"] for m in entry["messages"]] == ["a1"]
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await opened(pilot)
+        found = await into_pane(pilot)
+        await wait_until(pilot, lambda: found.check_action("undo_delete", ()) is True)
+        await pilot.press("u")
+        await wait_until(pilot, lambda: saved_messages(data_dir, "keys") == original)
+        request_count = len(demo_server.chat_requests())
+        await pilot.press("escape", *"next", "enter")
+        await wait_until(pilot, lambda: len(demo_server.chat_requests()) == request_count + 1)
+    assert "deleted" not in tomllib.loads(conversation_path(data_dir, "keys").read_text())
+    sent = demo_server.chat_requests()[-1]["messages"]
+    assert [m["content"] for m in sent[:2]] == [
+        "first question",
+        "First answer.\n\n```python\nprint(1)\n```\n",
+    ]
+
+
 async def test_a_reply_whose_question_was_deleted_is_not_sent_first(
     make_app, demo_server, data_dir
 ):

@@ -177,3 +177,19 @@ def test_image_file_names_are_kept_and_bad_entries_left_out():
     broken = text.replace('"ab.png" = "cat.png"', '"ab.png" = 3\n"zz.png" = "other.png"')
     assert broken != text
     assert loads(broken).messages[0].image_names == {}
+
+
+def test_deleted_messages_are_kept_for_undo_and_damaged_entries_left_out():
+    from app.models import DeletedMessage
+
+    gone = ChatMessage(role="assistant", content="gone\nfor now", id="a1")
+    conversation = Conversation(
+        messages=[ChatMessage(role="user", content="q", id="u1")],
+        deleted=[DeletedMessage([gone], 1, "u1"), DeletedMessage([gone], 0, None, 2, "x")],
+    )
+    text = dumps(conversation)
+    assert loads(text) == conversation
+    # Only for undo: a damaged entry is left out, the conversation still opens.
+    broken = text.replace("index = 0", "index = -4")
+    assert broken != text
+    assert loads(broken).deleted == conversation.deleted[:1]
