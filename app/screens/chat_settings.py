@@ -1,8 +1,8 @@
 """The settings of one conversation: options, request, format and system prompt.
 
-Edits are a draft: every field is checked as it is typed, and Escape applies them only when
-all are valid. An invalid value is marked where it is, explained, and never leaves this
-screen: it is neither sent nor saved.
+Edits are a draft: every field is checked as it is typed, and Ctrl+S applies them only when
+all are valid; leaving with changes not applied asks what to do with them. An invalid value
+is marked where it is, explained, and never leaves this screen: it is neither sent nor saved.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.lazy import Lazy
-from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import (
@@ -56,6 +55,7 @@ from ..options import (
 )
 from ..widgets.key_footer import KeyFooter
 from ..widgets.option_field import OptionField
+from .modal import KeyedModal
 
 if TYPE_CHECKING:
     from ..ollama.types import ModelDetails
@@ -90,7 +90,21 @@ class KeepAliveValidator(Validator):
         return self.success()
 
 
-class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
+class PromptList(OptionList):
+    """The saved system prompts; d or Delete deletes the highlighted one (after asking)."""
+
+    BINDINGS = [
+        Binding(
+            "d,delete",
+            "screen.delete_prompt",
+            "Delete prompt",
+            id="settings.delete_prompt_here",
+            tooltip="Delete the highlighted saved prompt (asks first)",
+        ),
+    ]
+
+
+class ChatSettingsScreen(KeyedModal[ChatSettings | None]):
     """Edit a conversation's options, request settings, format and system prompt."""
 
     # Loaded when the screen is first shown, not at start-up.
@@ -98,28 +112,35 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
 
     BINDINGS = [
         Binding(
-            "escape,ctrl+t",
-            "done",
-            "Done",
-            id="settings.done",
+            "ctrl+s",
+            "apply",
+            "Apply",
+            id="settings.apply",
             tooltip="Apply the changes and close (refused while a field is invalid)",
         ),
         Binding(
-            "f5",
+            "escape,q,ctrl+t",
+            "close",
+            "Close",
+            id="settings.close",
+            tooltip="Close; with changes not applied yet, asks: apply, discard or keep editing",
+        ),
+        Binding(
+            "ctrl+r,f5",
             "reset_field",
             "Reset field",
             id="settings.reset_field",
             tooltip="Clear the focused setting, so the model's default applies",
         ),
         Binding(
-            "f8",
+            "ctrl+l,f8",
             "reset_all",
             "Reset tab",
             id="settings.reset_all",
             tooltip="Clear every setting on this tab, so the model's defaults apply",
         ),
         Binding(
-            "f3",
+            "ctrl+o,f3",
             "save_prompt",
             "Save prompt",
             id="settings.save_prompt",
@@ -130,10 +151,10 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             "delete_prompt",
             "Delete prompt",
             id="settings.delete_prompt",
-            tooltip="Delete the highlighted prompt from the library",
+            tooltip="Delete the highlighted prompt from the library (also d or Delete in it)",
         ),
         Binding(
-            "f9",
+            "ctrl+g,f9",
             "discard",
             "Discard",
             id="settings.discard",
@@ -308,10 +329,10 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
                 id="system-text",
             )
             yield Static(Content("Saved prompts (Enter uses one)"), classes="option-group")
-            yield OptionList(id="prompt-library")
+            yield PromptList(id="prompt-library")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Save as… (F3)", id="save-prompt", compact=True)
-                yield Button("Delete (F4)", id="delete-prompt", compact=True)
+                yield Button("Save as… (Ctrl+O)", id="save-prompt", compact=True)
+                yield Button("Delete (d)", id="delete-prompt", compact=True)
 
     def on_mount(self) -> None:
         self._show_format_mode()
@@ -328,6 +349,37 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             "system": "#system-text",
         }[tab]
         self.query_one(target).focus()
+
+    def scroll_to_center(self, widget: Widget, animate: bool = True, **kwargs: Any) -> None:
+        # Focus moves scroll at once here (the screen centres the focused widget): an
+        # animated scroll could end after, and undo, the one that shows the whole setting.
+        super().scroll_to_center(widget, False, **kwargs)
+
+    @on(events.DescendantFocus)
+    def _show_focused_setting(self, event: events.DescendantFocus) -> None:
+        """Tab scrolls the whole setting into view: its name and explanation above the
+        field, and what is said under it, not only the line that has the cursor."""
+        widget = event.widget
+        group: list[Widget] = []
+        for node in widget.ancestors_with_self:
+            if isinstance(node, OptionField):
+                group = [node]
+                break
+            if isinstance(node, Widget) and node.has_class("option-row"):
+                # A row, then the lines that explain it (up to the next row).
+                group = [node]
+                parent = node.parent
+                siblings = list(parent.children) if parent is not None else []
+                for sibling in siblings[siblings.index(node) + 1 :]:
+                    if sibling.has_class("option-row"):
+                        break
+                    if sibling.display:
+                        group.append(sibling)
+                break
+        if group:
+            # The last part first, then the first: all of it if it fits, its top if not.
+            for part in (group[-1], group[0]):
+                part.scroll_visible(animate=False)
 
     # -- checking -------------------------------------------------------------------------
 
@@ -441,6 +493,8 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             keep_alive=parse_keep_alive(self.query_one("#keep-alive", Input).value),
             think=think_from_key(think) if isinstance(think, str) else None,
             stream=self.query_one("#stream", Checkbox).value,
+            # Not edited here (Ctrl+G on the main screen): kept as it is.
+            tools=self.conversation.chat_options.tools,
         )
         system = self.query_one("#system-text", TextArea).text
         if system == self._system_shown:
@@ -449,8 +503,20 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
 
     # -- actions --------------------------------------------------------------------------
 
-    def action_done(self) -> None:
-        """Apply the changes and close, unless a field is invalid (then say which)."""
+    def _unchanged(self) -> ChatSettings:
+        conversation = self.conversation
+        return ChatSettings(conversation.system, conversation.chat_options)
+
+    def has_changes(self) -> bool:
+        """True when the draft differs from the conversation's settings (an invalid field
+        is a change too)."""
+        if self.problems():
+            return True
+        return self.settings() != self._unchanged()
+
+    def action_apply(self) -> None:
+        """Apply the changes and close, unless a field is invalid (then say which, and go
+        to it)."""
         problems = self.problems()
         if problems:
             tab, widget, why = problems[0]
@@ -458,7 +524,7 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             self.notify(
                 sanitize(
                     f"Not applied: {why.rstrip('.')}{more}. Fix or clear the marked field, "
-                    "or press F9 to discard the changes."
+                    "or press Ctrl+G to discard the changes."
                 ),
                 title="Invalid setting",
                 severity="error",
@@ -466,12 +532,38 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
             )
             self.query_one("#settings-tabs", TabbedContent).active = tab
             if widget is not None:
-                self.call_after_refresh(widget.focus)
+                # The tab's pane is shown on the next refresh: only then can it take focus.
+                self.call_after_refresh(self._focus_field, widget)
             return
         settings = self.settings()
-        conversation = self.conversation
-        unchanged = ChatSettings(conversation.system, conversation.chat_options)
-        self.dismiss(None if settings == unchanged else settings)
+        self.dismiss(None if settings == self._unchanged() else settings)
+
+    def _focus_field(self, widget: Widget) -> None:
+        widget.focus()
+        widget.scroll_visible(animate=False)
+
+    def action_close(self) -> None:
+        """Close; with changes not applied, ask whether to apply or discard them first."""
+        from .confirm import ChoiceScreen
+
+        if not self.has_changes():
+            self.dismiss(None)
+            return
+
+        def answer(choice: str | None) -> None:
+            if choice == "a":
+                self.action_apply()
+            elif choice == "d":
+                self.dismiss(None)
+
+        self.app.push_screen(
+            ChoiceScreen(
+                "Apply the changes to this conversation's settings?",
+                "They are not applied yet.",
+                [("a", "Apply"), ("d", "Discard"), ("k", "Keep editing")],
+            ),
+            answer,
+        )
 
     def action_discard(self) -> None:
         """Close without applying anything."""
@@ -550,7 +642,8 @@ class ChatSettingsScreen(ModalScreen[ChatSettings | None]):
         library = self.query_one("#prompt-library", OptionList)
         library.clear_options()
         if not prompts:
-            library.add_option(Option(Content("No saved prompts yet (F3 saves this one)."), None))
+            empty = Content("No saved prompts yet (Ctrl+O saves this one).")
+            library.add_option(Option(empty, None))
             library.disabled = True
         else:
             library.disabled = False

@@ -1,4 +1,5 @@
-"""F1: every key of the app, as it is bound right now (config overrides included)."""
+"""F1: every key of the app, as it is bound right now (config overrides included); from a
+dialog or a screen over the main one, the keys of that screen."""
 
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import importlib
 import pkgutil
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.dom import DOMNode
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 # Where each class's keys apply, in the order the help lists them.
@@ -23,6 +25,7 @@ AREAS: dict[str, str] = {
     "MessagePane": "Conversation (Tab to move into it; typing there goes to the input)",
     "ConversationList": "Conversation list (typing in the rows goes to the input)",
     "AttachmentBar": "Attachments under the input",
+    "KeyedModal": "Any dialog",
 }
 
 
@@ -66,7 +69,8 @@ def _area(cls: type) -> str:
     return words[:1].upper() + words[1:]
 
 
-def _keys_text(keys: str) -> str:
+def keys_text(keys: str) -> str:
+    """Keys as keyboards label them: `ctrl+q,f1` -> `Ctrl+Q / F1`."""
     names = {
         "up": "↑",
         "down": "↓",
@@ -99,27 +103,65 @@ def _keys_text(keys: str) -> str:
     return " / ".join(shown)
 
 
+def _rows(cls: type, area: str, keymap: dict[str, str]) -> Iterator[KeyHelp]:
+    for item in cls.__dict__.get("BINDINGS", ()):
+        if not isinstance(item, Binding):
+            continue
+        keys = keymap.get(item.id or "", item.key)
+        description = item.tooltip or item.description or item.action
+        yield KeyHelp(area, keys_text(keys), description, item.id or "")
+
+
+def _textual_rows() -> list[KeyHelp]:
+    """Textual's own keys, which every screen has."""
+    return [
+        KeyHelp("Anywhere", "Ctrl+P", "Command palette: every action by name", "command_palette"),
+        KeyHelp("Anywhere", "Tab / Shift+Tab", "Move to the next / previous region", "focus_next"),
+    ]
+
+
 def all_bindings(keymap: dict[str, str] | None = None) -> list[KeyHelp]:
     """Every binding of every olladeck class, with `keymap` overrides applied."""
     keymap = keymap or {}
     rows: list[KeyHelp] = []
     for cls in _app_classes():
-        for item in cls.__dict__["BINDINGS"]:
-            if not isinstance(item, Binding):
-                continue
-            keys = keymap.get(item.id or "", item.key)
-            description = item.tooltip or item.description or item.action
-            rows.append(KeyHelp(_area(cls), _keys_text(keys), description, item.id or ""))
-    # Textual's own keys, which every screen has.
-    rows.append(
-        KeyHelp("Anywhere", "Ctrl+P", "Command palette: every action by name", "command_palette")
-    )
-    rows.append(
-        KeyHelp("Anywhere", "Tab / Shift+Tab", "Move to the next / previous region", "focus_next")
-    )
+        rows.extend(_rows(cls, _area(cls), keymap))
+    rows.extend(_textual_rows())
     order = list(AREAS.values())
     rows.sort(key=lambda r: (order.index(r.area) if r.area in order else len(order), r.area))
     return rows
+
+
+def screen_bindings(screen: Screen[Any], keymap: dict[str, str] | None = None) -> list[KeyHelp]:
+    """The keys of one screen: its own (and its base classes'), then those of the olladeck
+    widgets on it, then the few that work anywhere (the app's priority keys, Textual's)."""
+    keymap = keymap or {}
+    area = _area(type(screen))
+    rows: list[KeyHelp] = []
+    for cls in type(screen).__mro__:
+        if cls.__module__.startswith("app."):
+            rows.extend(_rows(cls, area, keymap))
+    seen: set[type] = set()
+    for widget in screen.query("*"):
+        for cls in type(widget).__mro__:
+            if cls in seen or not cls.__module__.startswith("app."):
+                continue
+            seen.add(cls)
+            rows.extend(_rows(cls, _area(cls), keymap))
+    app_class = type(screen.app)
+    for cls in app_class.__mro__:
+        if cls.__module__.startswith("app."):
+            rows.extend(r for r in _rows(cls, "Anywhere", keymap) if _is_priority(cls, r))
+    rows.extend(_textual_rows())
+    return rows
+
+
+def _is_priority(cls: type, row: KeyHelp) -> bool:
+    """True for an app key that works over every screen (a priority binding)."""
+    return any(
+        isinstance(item, Binding) and item.priority and (item.id or "") == row.binding_id
+        for item in cls.__dict__.get("BINDINGS", ())
+    )
 
 
 class HelpScreen(ModalScreen[None]):
@@ -131,17 +173,28 @@ class HelpScreen(ModalScreen[None]):
         Binding("up,k", "scroll(-1)", "Up", show=False, id="help.up", tooltip="Scroll up"),
     ]
 
-    def __init__(self, keymap: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, keymap: dict[str, str] | None = None, *, screen: Screen[Any] | None = None
+    ) -> None:
+        """
+        Args:
+            keymap: The `[keymap]` overrides of config.toml.
+            screen: List only the keys of this screen (a dialog); None: every key.
+        """
         super().__init__(classes="dialog-screen")
         self.keymap = keymap or {}
+        self.for_screen = screen
 
     def compose(self) -> ComposeResult:
-        rows = all_bindings(self.keymap)
+        screen = self.for_screen
+        if screen is None:
+            rows = all_bindings(self.keymap)
+            title = "Keys (as bound now; change them under [keymap] in config.toml)"
+        else:
+            rows = screen_bindings(screen, self.keymap)
+            title = f"Keys of {_area(type(screen)).lower()} (change them under [keymap])"
         with Vertical(classes="dialog help"):
-            yield Static(
-                Content("Keys (as bound now; change them under [keymap] in config.toml)"),
-                classes="dialog-title",
-            )
+            yield Static(Content(title), classes="dialog-title")
             with VerticalScroll(id="help-body"):
                 area = None
                 for row in rows:

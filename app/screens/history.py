@@ -117,8 +117,11 @@ def _export_path_problem(text: str) -> str | None:
 def _import_path_problem(text: str) -> str | None:
     if not text.strip():
         return "Type the path of a JSON file."
-    if not resolve_path(text).is_file():
-        return "There is no such file."
+    path = resolve_path(text)
+    if path.is_dir():
+        return f"{path} is a folder: add the file's name."
+    if not path.is_file():
+        return f"There is no such file: {path}"
     return None
 
 

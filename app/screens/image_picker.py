@@ -1,9 +1,10 @@
 """Choosing image files by keyboard: a folder tree of images, a path field, a preview.
 
-The tree lists folders and files named like images (what is sent is judged by content
-later). Space marks files, Enter attaches the marked ones (or the one under the cursor).
-The path field takes `~` and paths relative to the folder shown; Tab completes it, Enter
-opens a folder or attaches a file.
+The path field has the focus first, so a path can be typed at once. The tree lists folders
+and files named like images (what is sent is judged by content later). Space marks files,
+Enter attaches the marked ones (or the one under the cursor). The path field takes `~` and
+paths relative to the folder shown; Tab completes it, Enter opens a folder or attaches a
+file.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Static
 
 from ..attachments import (
@@ -36,6 +36,7 @@ from ..attachments import (
 from ..chat import one_line, sanitize
 from ..store import sniff_image_type
 from ..widgets.image_preview import ImagePreview
+from .modal import KeyedModal
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -177,11 +178,13 @@ class PathInput(Input):
         self.screen.query_one(ImageTree).focus()
 
 
-class ImagePickerScreen(ModalScreen[PickedImages | None]):
+class ImagePickerScreen(KeyedModal[PickedImages | None]):
     """Pick image files to attach; dismisses with `PickedImages`, or None if cancelled."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="picker.cancel", tooltip="Close, attach nothing"),
+        Binding(
+            "escape,q", "cancel", "Cancel", id="picker.cancel", tooltip="Close, attach nothing"
+        ),
         Binding(
             "ctrl+g",
             "toggle_hidden",
@@ -222,8 +225,8 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
             yield marked
             yield Static(
                 Content(
-                    "Space mark · Enter attach · Backspace up a folder · "
-                    "Tab complete · Ctrl+G hidden files · Esc cancel"
+                    "↓ tree · Space mark · Enter attach · Backspace up · "
+                    "Tab complete · Ctrl+G hidden · F1 keys · Esc cancel"
                 ),
                 classes="dialog-hint",
             )
@@ -237,8 +240,12 @@ class ImagePickerScreen(ModalScreen[PickedImages | None]):
         return self.query_one(PathInput)
 
     def on_mount(self) -> None:
-        self._set_field(self._folder_text(self.start), cursor_to_end=False)
-        self.image_tree.focus()
+        # Typing goes to the path field at once (the tree takes no text): the folder shown
+        # there is selected, so a typed path replaces it (a bare name is read relative to
+        # that folder). Down moves to the tree.
+        self._set_field(self._folder_text(self.start))
+        self.path_input.focus()
+        self.path_input.select_all()
 
     def _set_field(self, real: str, *, cursor_to_end: bool = True) -> None:
         """Put a real path in the path field, shown on one line (see `_real_path`)."""

@@ -206,6 +206,14 @@ class MainScreen(HistoryActions, Screen[None]):
             tooltip="Show or hide the model sidebar (over the conversation when narrow)",
         ),
         Binding(
+            "escape",
+            "close_overlay",
+            "Close",
+            show=False,
+            id="view.close_overlay",
+            tooltip="Close the list or sidebar shown over the conversation (narrow terminals)",
+        ),
+        Binding(
             "ctrl+f",
             "search_messages",
             "Search",
@@ -331,19 +339,27 @@ class MainScreen(HistoryActions, Screen[None]):
 
     def _apply_regions(self) -> None:
         width = self.app.size.width
+        closed = False
         for name, limit in (("list", VERY_NARROW), ("sidebar", NARROW)):
             wanted = self._regions.get(name)
             room = width >= limit
             shown = room if wanted is None else wanted
+            closed |= self.has_class(f"-overlay-{name}") and not (shown and not room)
             self.set_class(not shown, f"-hide-{name}")
             self.set_class(shown and not room, f"-overlay-{name}")
+        if closed:
+            # Only the overlay's region is redrawn when it goes, cut at its edges: a wide
+            # character (CJK, emoji) across an edge would stay erased. The whole screen is
+            # drawn again instead, once the layout without the overlay is in place.
+            self.call_after_refresh(self.refresh)
 
     def _region_shown(self, name: str) -> bool:
         return not self.has_class(f"-hide-{name}")
 
     def action_toggle_list(self) -> None:
         """Show or hide the conversation list."""
-        self._toggle_region("list", "#conversations")
+        # The rows take the keys (j, k, Enter; typing goes on to the input), not the filter.
+        self._toggle_region("list", "#conversations OptionList")
 
     def action_toggle_sidebar(self) -> None:
         """Show or hide the model sidebar."""
@@ -359,10 +375,21 @@ class MainScreen(HistoryActions, Screen[None]):
             self._regions[name] = None if shown else True
         self._apply_regions()
         if not shown:
-            for region in self.query(selector):
-                region.focus()
+            self._focus_inside(selector)
         elif self.focused is None or not self.focused.is_attached or not self.focused.display:
             self.prompt.focus()
+
+    def action_close_overlay(self) -> None:
+        """Close the list or sidebar shown over the conversation; back to the input."""
+        self._close_overlays()
+        self.prompt.focus()
+
+    @on(events.DescendantFocus, "#prompt")
+    def _input_focused(self) -> None:
+        # Back at the input (Tab, or typing in the list goes there): an overlay would
+        # hide part of it and of the conversation, so it goes.
+        if self.has_class("-overlay-list") or self.has_class("-overlay-sidebar"):
+            self._close_overlays()
 
     def _close_overlays(self) -> None:
         """An overlaid region goes away once it has done its job."""
@@ -383,6 +410,9 @@ class MainScreen(HistoryActions, Screen[None]):
         if not self._region_shown(name):
             self._regions[name] = True
             self._apply_regions()
+        self._focus_inside(selector)
+
+    def _focus_inside(self, selector: str) -> None:
         for found in self.query(selector):
             # The region is a container: its first control that takes the keys gets them.
             target = (
@@ -618,6 +648,8 @@ class MainScreen(HistoryActions, Screen[None]):
             return self.connection == "unreachable" and not self.services.demo
         if action in _MODEL_ACTIONS:
             return self._check_model_action(action)
+        if action == "close_overlay":
+            return self.has_class("-overlay-list") or self.has_class("-overlay-sidebar")
         return True
 
     @on(MessagePane.ReplyStarted)

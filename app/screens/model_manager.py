@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from ..assets import STYLES
@@ -27,6 +26,7 @@ from ..widgets.attachment_bar import human_size
 from ..widgets.key_footer import KeyFooter
 from ..widgets.pull_view import PullView
 from ..widgets.running_models import RunningModels
+from .modal import KeyedModal
 
 if TYPE_CHECKING:
     from textual.dom import DOMNode
@@ -65,14 +65,14 @@ def literal(text: str) -> Text:
     return Text(sanitize(text))
 
 
-class ModelManagerScreen(ModalScreen[str | None]):
+class ModelManagerScreen(KeyedModal[str | None]):
     """Manage the server's models. Dismisses with a model to use, or None."""
 
     # Loaded when the screen is first shown, not at start-up.
     CSS_PATH = [STYLES / "settings.tcss"]
 
     BINDINGS = [
-        Binding("escape", "close", "Close", id="models.close", tooltip="Close"),
+        Binding("escape,q", "close", "Close", id="models.close", tooltip="Close"),
         Binding("l", "load", "Load", id="models.load", tooltip="Load the model into memory"),
         Binding(
             "u", "unload", "Unload", id="models.unload", tooltip="Unload the model from memory"
@@ -87,9 +87,15 @@ class ModelManagerScreen(ModalScreen[str | None]):
         Binding("c", "copy", "Copy", id="models.copy", tooltip="Copy the model under a new name"),
         Binding("m", "modelfile", "Modelfile", id="models.modelfile", tooltip="Show the Modelfile"),
         Binding("i", "license", "License", id="models.license", tooltip="Show the license"),
-        Binding("f5", "refresh", "Refresh", id="models.refresh", tooltip="Ask the server again"),
         Binding(
-            "f4",
+            "r,ctrl+r,f5",
+            "refresh",
+            "Refresh",
+            id="models.refresh",
+            tooltip="Ask the server again",
+        ),
+        Binding(
+            "ctrl+g,f4",
             "cancel_pull",
             "Cancel pull",
             id="models.cancel_pull",
@@ -194,16 +200,18 @@ class ModelManagerScreen(ModalScreen[str | None]):
     # -- installed --------------------------------------------------------------------------
 
     @work(group="tags", exclusive=True, exit_on_error=False, description="Listing models")
-    async def refresh_installed(self) -> None:
-        """List the installed models (`/api/tags`)."""
+    async def refresh_installed(self, select: str = "") -> None:
+        """List the installed models (`/api/tags`); the cursor stays on the model it was on
+        (or goes to `select`), wherever the new list puts it."""
         try:
             models = await self.services.client().tags()
         except OllamaError as exc:
             self._detail(f"Could not list the models: {exc.message}")
             return
+        # The model under the cursor, read from the list it was drawn from (not the new one).
+        selected = select or self.selected_installed() or self.current
         self.models = models
         table = self.query_one("#installed-table", DataTable)
-        selected = self.selected_installed() or self.current
         table.clear()
         for model in models:
             table.add_row(
@@ -469,15 +477,16 @@ class ModelManagerScreen(ModalScreen[str | None]):
         self.refresh_bindings()
         if event.ok:
             self.notify(sanitize(f"Pulled {event.model}."), markup=False)
-            self._models_changed()
+            name = event.model if ":" in event.model else f"{event.model}:latest"
+            self._models_changed(select=name)
         elif event.error != "cancelled":
             self.notify(sanitize(event.error), title="Pull failed", severity="error", markup=False)
 
-    def _models_changed(self) -> None:
-        self.refresh_installed()
+    def _models_changed(self, select: str = "") -> None:
+        self.refresh_installed(select)
         if self.changed is not None:
             self.changed()
 
     @on(PullView.Started)
     def _pull_started(self) -> None:
-        self.refresh_bindings()  # F4 (cancel) applies now
+        self.refresh_bindings()  # Ctrl+G / F4 (cancel) applies now

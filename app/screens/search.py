@@ -18,13 +18,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from ..chat import sanitize
+from .modal import KeyedModal
 
 if TYPE_CHECKING:
     from ..store.index import SearchHit
@@ -53,11 +53,11 @@ def snippet_content(snippet: str) -> Content:
     return Content.assemble(*parts)
 
 
-class SearchScreen(ModalScreen["SearchHit | None"]):
+class SearchScreen(KeyedModal["SearchHit | None"]):
     """Type words; the messages containing all of them are listed, best matches first."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Close", id="search.cancel", tooltip="Close the search"),
+        Binding("escape,q", "cancel", "Close", id="search.cancel", tooltip="Close the search"),
     ]
 
     class Found(Message):

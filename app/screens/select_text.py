@@ -6,12 +6,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 from textual.widgets.text_area import Selection
 
+from .modal import KeyedModal
 
-class SelectTextScreen(ModalScreen[None]):
+
+class SelectTextScreen(KeyedModal[None]):
     """A message in a read-only editor: move, extend the selection, copy."""
 
     BINDINGS = [

@@ -1,4 +1,8 @@
-"""Ask for one line of text (a name, a path), keyboard only: Enter accepts, Escape cancels."""
+"""Ask for one line of text (a name, a path), keyboard only: Enter accepts, Escape cancels.
+
+With a suggester (paths), the grey completion after the cursor is what Tab puts in the
+field and what Enter accepts: the two never disagree.
+"""
 
 from __future__ import annotations
 
@@ -11,16 +15,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.suggester import Suggester
+from textual.suggester import Suggester, SuggestionReady
 from textual.widgets import Input, Static
 
+from .modal import KeyedModal
 
-class TextPromptScreen(ModalScreen[str | None]):
+
+class TextPromptScreen(KeyedModal[str | None]):
     """Dismisses with the text entered, or None when cancelled."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="prompt.cancel", tooltip="Close without changes"),
+        Binding(
+            "escape,q", "cancel", "Cancel", id="prompt.cancel", tooltip="Close without changes"
+        ),
         Binding(
             "tab",
             "complete",
@@ -54,6 +61,8 @@ class TextPromptScreen(ModalScreen[str | None]):
         self.placeholder = placeholder
         self.validate = validate
         self.suggester = suggester
+        self._suggested = ("", "")
+        """The last completion the suggester gave: (for this text, the completion)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -70,11 +79,30 @@ class TextPromptScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
+    def on_suggestion_ready(self, event: SuggestionReady) -> None:
+        # The field shows this completion while its text is still `event.value`.
+        self._suggested = (event.value, event.suggestion or "")
+
+    def on_descendant_focus(self) -> None:
+        self._suggested = ("", "")  # the field drops its completion when it gets the focus
+
+    @property
+    def suggestion(self) -> str:
+        """The completion shown in grey after the text ("" when none is shown)."""
+        field = self.query_one(Input)
+        value, suggestion = self._suggested
+        if value != field.value or len(suggestion) <= len(value) or not field.has_focus:
+            return ""
+        return suggestion
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        text = event.value
+        # Enter with a completion shown takes it, as Tab would have.
+        text = self.suggestion or event.value
         problem = self.validate(text) if self.validate else None
         if problem:
+            if text != event.value:
+                self._set_value(text)  # the path named in the error is the one in the field
             self.query_one(".dialog-error", Static).update(Content(problem))
             return
         self.dismiss(text)
@@ -83,11 +111,25 @@ class TextPromptScreen(ModalScreen[str | None]):
         """Close without an answer."""
         self.dismiss(None)
 
-    def action_complete(self) -> None:
-        """Accept the suggestion (Tab, as in a shell; Right arrow at the end does the same)."""
+    def _set_value(self, text: str) -> None:
         field = self.query_one(Input)
-        field.action_end()
-        field.action_cursor_right()
+        field.value = text
+        field.cursor_position = len(text)
+
+    async def action_complete(self) -> None:
+        """Accept the completion shown (Tab, as in a shell); with none shown yet, work out
+        the same one the suggester would and put it in."""
+        suggestion = self.suggestion
+        if suggestion:
+            self._set_value(suggestion)
+            return
+        field = self.query_one(Input)
+        value = field.value
+        if self.suggester is None or not value:
+            return
+        completed = await self.suggester.get_suggestion(value)
+        if completed and field.value == value:
+            self._set_value(completed)
 
 
 def complete_path(value: str, base: Path | None = None) -> str | None:

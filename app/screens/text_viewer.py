@@ -6,22 +6,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from ..assets import STYLES
 from ..chat import sanitize
 from ..widgets.key_footer import KeyFooter
+from .modal import KeyedModal
 
 
-class TextViewerScreen(ModalScreen[None]):
+class TextViewerScreen(KeyedModal[None]):
     """Shows text literally, read-only; `c` copies all of it to the clipboard."""
 
     # Loaded when the screen is first shown, not at start-up.
     CSS_PATH = [STYLES / "settings.tcss"]
 
     BINDINGS = [
-        Binding("escape", "close", "Close", id="viewer.close", tooltip="Close the viewer"),
+        Binding("escape,q", "close", "Close", id="viewer.close", tooltip="Close the viewer"),
         Binding(
             "c",
             "copy_text",

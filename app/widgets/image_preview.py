@@ -13,7 +13,7 @@ import sys
 from types import ModuleType
 from typing import TYPE_CHECKING, Literal
 
-from textual.app import ComposeResult
+from textual.app import ComposeResult, RenderResult
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
@@ -137,6 +137,11 @@ class ImagePreview(Widget):
         self.placeholder = placeholder
         self.rows = rows
         self.columns = columns
+
+    def render(self) -> RenderResult:
+        # With neither a picture nor a placeholder there are no children: Textual would
+        # draw the widget's name and id (`ImagePreview#picker-image`) in their place.
+        return ""
 
     def compose(self) -> ComposeResult:
         protocol = preview_protocol(self.app)

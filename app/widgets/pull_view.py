@@ -116,8 +116,11 @@ class PullView(Vertical):
 
     @property
     def pulling(self) -> bool:
-        """True while a pull runs."""
-        return any(w.node is self and w.group == "pull" and not w.is_finished for w in self.workers)
+        """True while a pull runs (False as soon as it has ended, even though its worker
+        is still finishing: `Finished` is posted from inside it)."""
+        return self._pulling and any(
+            w.node is self and w.group == "pull" and not w.is_finished for w in self.workers
+        )
 
     @on(Input.Submitted, "#pull-name")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -131,7 +134,7 @@ class PullView(Vertical):
             self.notify("Type the name of a model to pull (e.g. mistral:7b).")
             return
         if self.pulling:
-            self.notify("A pull is already running: cancel it first (F4).")
+            self.notify("A pull is already running: cancel it first (Ctrl+G).")
             return
         self.tracker = PullTracker(name)
         self._pulling = True

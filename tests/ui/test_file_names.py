@@ -95,6 +95,7 @@ async def test_odd_file_names_show_on_one_line_in_the_picker_and_on_chips(
             assert columns(row, "│") == dialog_edges
 
         # The preview of the highlighted file names it on one line.
+        await pilot.press("down")  # from the path field (focused first) to the tree
         await pilot.press("down", "down")  # new\nline.png
         await wait_until(pilot, lambda: "PNG · 64x48" in static_text(picker, "#picker-facts"))
         assert static_text(picker, "#picker-facts").splitlines()[0] == "new␊line.png"

@@ -53,6 +53,7 @@ def test_image_picker(snap_compare, make_app, data_dir, home):
         await wait_until(pilot, lambda: isinstance(app.screen, ImagePickerScreen))
         tree = app.screen.query_one(ImageTree)
         await wait_until(pilot, lambda: len(tree.root.children) == 4)
+        await pilot.press("down")  # from the path field (focused first) to the tree
         await pilot.press("down", "down", "space", "down", "down")
         await wait_until(pilot, lambda: app.screen.query(".image-preview-picture"))
         app.screen.query_one("#picker-path").cursor_blink = False

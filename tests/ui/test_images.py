@@ -108,6 +108,7 @@ async def test_attach_by_picker_marks_two_and_sends_their_bytes(
         tree = picker.query_one(ImageTree)
         names = [node.data.path.name for node in tree.root.children]
         assert names == ["fake.png", "green.jpg", "red.png"]  # images by name; no notes.txt
+        await pilot.press("down")  # from the path field to the tree
         await pilot.press("down", "down", "space", "down", "space")  # mark green.jpg, red.png
         assert [p.name for p in tree.marked] == ["green.jpg", "red.png"]
         # The preview of the highlighted image, and what it is.

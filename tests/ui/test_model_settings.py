@@ -74,7 +74,7 @@ async def set_field(pilot, selector: str, text: str) -> None:
 
 
 async def done(pilot) -> None:
-    await pilot.press("escape")
+    await pilot.press("ctrl+s")
     await wait_until(pilot, lambda: not isinstance(pilot.app.screen, ChatSettingsScreen))
 
 
@@ -140,7 +140,7 @@ async def test_invalid_values_are_marked_refused_and_never_sent(make_app, demo_s
         assert "⚠ temperature must be a number" in str(header.content)
         # The field being edited is on screen, with why its value is refused.
         assert "num_ctx must be a whole number, not 2.5" in screen_text(app)
-        await pilot.press("escape")  # Done: refused, the screen stays
+        await pilot.press("ctrl+s")  # Apply: refused, the screen stays
         await pilot.pause(0.1)
         assert app.screen is screen
         assert any("Not applied: temperature" in n.message for n in app._notifications)
@@ -200,7 +200,7 @@ async def test_keep_alive_forms_are_sent_as_ollama_reads_them(make_app, demo_ser
         await type_into(pilot, "#keep-alive", "5 min")
         await pilot.pause()
         assert "keep_alive must be a duration like 5m" in screen_text(app)
-        await pilot.press("escape")
+        await pilot.press("ctrl+s")
         await pilot.pause(0.1)
         assert app.screen is screen
         await pilot.press("f5")  # reset: the server's default
@@ -262,7 +262,7 @@ async def test_format_json_and_a_schema_edited_in_place(make_app, demo_server):
         await pilot.press("end", "ctrl+end", "x")  # breaks the example schema
         await pilot.pause()
         assert "Not valid JSON" in screen_text(app)
-        await pilot.press("escape")
+        await pilot.press("ctrl+s")
         await pilot.pause(0.1)
         assert app.screen is screen
         assert any("format: Not valid JSON" in n.message for n in app._notifications)
@@ -288,7 +288,7 @@ async def test_a_schema_that_is_json_but_not_a_schema_is_refused(make_app, demo_
         schema.text = '{"type": "object", "properties": {"n": {"type": "int"}}}'
         await pilot.pause()
         assert "'type' at properties.n is \"int\"" in screen_text(app)
-        await pilot.press("escape")
+        await pilot.press("ctrl+s")
         await pilot.pause(0.1)
         assert app.screen is screen
         await pilot.press("f9")

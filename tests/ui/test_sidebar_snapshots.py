@@ -63,7 +63,9 @@ def test_sidebar_with_hosts_badges_and_settings(snap_compare, make_app, data_dir
 def test_settings_screen_at_80_columns(snap_compare, make_app, data_dir):
     """Ctrl+T at 80x24 over the tuned conversation: the Options tab with temperature 0.6
     (the model's own 0.7 as the hint of nothing), top_k typed as -5 and marked invalid with
-    its reason under it; the footer lists Done, Reset field, Reset tab and Discard."""
+    its reason under it; the temperature setting, which has the focus, has a bar at its left;
+    the footer lists F1 Help, ^s Apply, esc Close, ^r Reset field, ^l Reset tab and ^g
+    Discard."""
     tuned_conversation(data_dir)
     app = make_app(config=CONFIG, demo=True)
 
