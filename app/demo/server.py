@@ -46,6 +46,7 @@ FaultKind = Literal[
     "hang",  # read the request, then send nothing at all
     "hang_after",  # send `after` chunks, then nothing (connection stays open)
     "slow_first_token",  # wait `delay` seconds before the first chunk
+    "slow",  # wait `delay` seconds before answering at all (any endpoint)
 ]
 
 
@@ -385,6 +386,8 @@ class DemoServer:
         if fault is not None and fault.kind == "http_error":
             await self._send_json(writer, fault.status, {"error": fault.message})
             return True
+        if fault is not None and fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
         routes = {
             ("GET", "/"): self._root,
             ("HEAD", "/"): self._root,

@@ -806,8 +806,13 @@ class MainScreen(HistoryActions, Screen[None]):
             banner.display = False
         self._models, self._listed = models, True
         names = [m.name for m in models]
-        if not self.current.model and names:
-            self.current.model = await self._choose_chat_model(names)
+        conversation = self.current
+        if not conversation.model and names:
+            chosen = await self._choose_chat_model(names)
+            # Another conversation may have opened while the server was asked: the model
+            # goes to the one that had none, never over a model chosen meanwhile.
+            if not conversation.model:
+                conversation.model = chosen
         self._show_model(self.current.model)
         self.refresh_bindings()
         self.fetch_all_details()

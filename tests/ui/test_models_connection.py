@@ -278,3 +278,30 @@ async def test_a_conversation_records_the_host_it_was_sent_to(make_app, demo_ser
         await wait_until(pilot, lambda: (data_dir / "conversations" / f"{new.id}.toml").exists())
         assert saved_host(data_dir, new.id) == "demo"
         assert "127.0.0.1" not in saved_host(data_dir, new.id)
+
+
+async def test_a_saved_conversation_opened_while_a_model_is_chosen_keeps_its_own(
+    make_app, demo_server, data_dir
+):
+    """The model for a new conversation is chosen after asking the server about the
+    models; the last conversation opens meanwhile. The choice goes to the conversation
+    that had no model, never over the saved one's (it was switched to llama3.2)."""
+    when = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
+    saved = Conversation(
+        id="saved",
+        model="deepseek-r1:8b",
+        created_at=when,
+        updated_at=when,
+        messages=[ChatMessage(role="user", content="hi", created_at=when, id="m1")],
+    )
+    ConversationStore(data_dir).save(saved)
+    demo_server.inject(Fault("slow", delay=1.0, path="/api/show"))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.screen.current.id == "saved")
+        await connected(pilot)
+        await wait_until(pilot, lambda: app.screen.status.model == "deepseek-r1:8b")
+        await wait_until(pilot, lambda: not any(w.group == "probe" for w in app.workers), 5)
+        assert app.screen.current.model == "deepseek-r1:8b"
+    path = data_dir / "conversations" / "saved.toml"
+    assert tomllib.loads(path.read_text())["model"] == "deepseek-r1:8b"
