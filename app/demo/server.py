@@ -2,8 +2,10 @@
 
 It backs `olladeck --demo`, the tests and the benchmarks. Besides the endpoints it can
 misbehave on purpose (`inject`): drop the connection mid-stream, send an error line or a
-line that is not JSON, answer with an HTTP error, hang, delay the first token, or split its
-writes into pieces of a few bytes (cutting UTF-8 characters in two).
+line that is not JSON, answer with an HTTP error, hang, delay the first token, split its
+writes into pieces of a few bytes (cutting UTF-8 characters in two), end a reply with absurd
+numbers (a count of hundreds of digits, negatives, floats, text), or answer a formatted
+request with JSON nested thousands of levels deep (closed or not).
 """
 
 from __future__ import annotations
@@ -47,7 +49,21 @@ FaultKind = Literal[
     "hang_after",  # send `after` chunks, then nothing (connection stays open)
     "slow_first_token",  # wait `delay` seconds before the first chunk
     "slow",  # wait `delay` seconds before answering at all (any endpoint)
+    "absurd_metrics",  # the done line carries `metrics` (huge, negative, float, text values)
+    "deep_json",  # the reply is JSON nested `depth` levels deep (closed)
+    "unclosed_json",  # the reply is JSON that opens `depth` levels and never closes them
 ]
+
+ABSURD_METRICS: dict[str, Any] = {
+    "total_duration": -5,
+    "load_duration": 1.5,
+    "prompt_eval_count": "NaN",
+    "prompt_eval_duration": True,
+    "eval_count": int("9" * 400),
+    "eval_duration": 1,
+}
+"""What an `absurd_metrics` fault sends unless told otherwise: a count of 400 digits over
+one nanosecond (tokens per second overflow a float), a negative, a float, text, a bool."""
 
 
 @dataclass
@@ -62,6 +78,11 @@ class Fault:
     delay: float = 0.0
     path: str = "/api/chat"
     """The endpoint it applies to."""
+    metrics: dict[str, Any] = field(default_factory=lambda: dict(ABSURD_METRICS))
+    """For `absurd_metrics`: the metric fields of the done line (`float("nan")` is sent as
+    a bare `NaN`, which Python's JSON reader accepts)."""
+    depth: int = 5000
+    """For `deep_json` and `unclosed_json`: how many levels the reply opens."""
 
 
 @dataclass
@@ -741,6 +762,8 @@ class DemoServer:
             return True
 
         plan = self._plan(model, body)
+        if fault is not None and fault.kind in ("deep_json", "unclosed_json"):
+            plan.thinking, plan.content = [], _nested_json(fault.depth, fault.kind == "deep_json")
         was_loaded = model.name in self.loaded
         started = time.monotonic()
         if not was_loaded:
@@ -765,7 +788,9 @@ class DemoServer:
             "done_reason": plan.done_reason,
         }
 
-        def metrics() -> dict[str, int]:
+        def metrics() -> dict[str, Any]:
+            if fault is not None and fault.kind == "absurd_metrics":
+                return dict(fault.metrics)
             elapsed = time.monotonic() - started
             eval_ns = int(count / rate * 1e9) if not self.token_rate else int(elapsed * 1e9)
             load_ns = 0 if was_loaded else int(self.load_seconds * 1e9) + 1_000_000
@@ -873,6 +898,15 @@ class DemoServer:
             await asyncio.sleep(3600)
             return True
         return False
+
+
+def _nested_json(depth: int, closed: bool) -> list[str]:
+    """A JSON reply nested `depth` levels deep (`{"a": [{"a": [...]}]}`), in pieces as a
+    model streams them; `closed=False`: it never closes."""
+    opening = '{"a": [' * (depth // 2) + ("[" if depth % 2 else "")
+    closing = ("]" if depth % 2 else "") + "]}" * (depth // 2)
+    text = opening + ("0" + closing if closed else "")
+    return [text[i : i + 64] for i in range(0, len(text), 64)]
 
 
 class ThreadedDemoServer:
