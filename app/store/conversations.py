@@ -451,6 +451,9 @@ class ConversationStore:
             raise StoreError(f"{path.name}: {exc}; it is left untouched.") from None
         except CodecError as exc:
             raise StoreError(self._quarantine(path, str(exc)).message) from None
+        except Exception as exc:  # no value in a file may stop the app: set it aside
+            reason = f"{type(exc).__name__}: {exc}"
+            raise StoreError(self._quarantine(path, reason).message) from None
         if conversation.id != path.stem:
             # The file name is the identity on disk; a copied file keeps working.
             conversation.id = path.stem
