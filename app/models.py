@@ -63,6 +63,8 @@ class ReplyStats:
     """How long the model reasoned before answering, measured by olladeck."""
     structured: bool = False
     """The request asked for JSON (`format`): the reply is shown as JSON."""
+    out_of_range: tuple[str, ...] = ()
+    """Metrics the server sent with a value out of range (kept as unknown, None)."""
 
     @property
     def tokens_per_second(self) -> float | None:

@@ -488,6 +488,9 @@ def stats_text(stats: ReplyStats | None, state: str) -> str:
             parts.append(f"first token {stats.first_token_seconds:.2f} s")
         if stats.prompt_eval_count is not None or stats.eval_count is not None:
             parts.append(f"{stats.prompt_eval_count or 0} in → {stats.eval_count or 0} out tokens")
+        if stats.out_of_range:
+            names = ", ".join(stats.out_of_range)
+            parts.append(f"Ollama sent numbers out of range ({names}): shown as unknown")
         if stats.done_reason == "length":
             parts.append("cut off: hit the num_predict limit")
         elif stats.done_reason and stats.done_reason not in ("stop", "load"):

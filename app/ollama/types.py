@@ -86,6 +86,8 @@ class ChatChunk:
     metrics: dict[str, int] = field(default_factory=dict)
     """Nanosecond timings and token counts from the last line (range-checked: a value out
     of range is left out, as unknown)."""
+    rejected: tuple[str, ...] = ()
+    """Metrics the last line had but with a value out of range (or not a number)."""
     model: str = ""
     """The model that answered."""
 
@@ -105,10 +107,15 @@ class ChatChunk:
                 tool_calls = [call for call in calls if isinstance(call, dict)]
         done = obj.get("done") is True
         metrics: dict[str, int] = {}
+        rejected: list[str] = []
         if done:
             for key in METRIC_KEYS:
+                if obj.get(key) is None:
+                    continue
                 value = server_count(obj.get(key))
-                if value is not None:
+                if value is None:
+                    rejected.append(key)
+                else:
                     metrics[key] = value
         reason = obj.get("done_reason")
         model = obj.get("model")
@@ -119,6 +126,7 @@ class ChatChunk:
             done=done,
             done_reason=reason if isinstance(reason, str) else None,
             metrics=metrics,
+            rejected=tuple(rejected),
             model=model if isinstance(model, str) else "",
         )
 

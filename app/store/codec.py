@@ -13,7 +13,8 @@ Schema 1 (one file per conversation):
                                       thinking, images, tool_name, error
     [messages.image_names]            the file each image was attached from, by reference
     [[messages.tool_calls]]           name, arguments (a JSON string: exact for any JSON)
-    [messages.stats]                  the server's metrics for a reply
+    [messages.stats]                  the server's metrics for a reply (out_of_range: those it
+                                      sent out of range, kept as unknown)
     [[messages.alternatives]]         other versions from this message on (edits, regenerations),
                                       each with its own `messages`; `variant` orders them
     [[deleted]]                       messages deleted (for undo, never sent): index, after_id,
@@ -122,6 +123,8 @@ def message_document(message: ChatMessage) -> dict[str, Any]:
             table["thinking_seconds"] = stats.thinking_seconds
         if stats.structured:
             table["structured"] = True
+        if stats.out_of_range:
+            table["out_of_range"] = list(stats.out_of_range)
         doc["stats"] = table
     if message.alternatives:
         doc["variant"] = message.variant
@@ -313,6 +316,9 @@ def _stats(raw: dict[str, Any]) -> ReplyStats:
     stats.first_token_seconds = _stat_seconds(raw.get("first_token_seconds"))
     stats.thinking_seconds = _stat_seconds(raw.get("thinking_seconds"))
     stats.structured = raw.get("structured") is True
+    rejected = raw.get("out_of_range")
+    if isinstance(rejected, list):
+        stats.out_of_range = tuple(key for key in _STAT_INTS if key in rejected)
     return stats
 
 
