@@ -1,0 +1,181 @@
+"""Hostile values from the server or a file never crash the app, nor every later start.
+
+Each test drives the real app against the simulated server, checks that the reply is on
+screen with a sentence saying what happened, that it was saved, and that a second app
+started on the same data dir opens the saved conversation.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from app.demo import Fault
+from app.models import ChatMessage, ChatOptions, Conversation, ReplyStats
+from app.store import ConversationStore
+from tests.conftest import screen_text, wait_until
+
+MODEL = "llama3.2:latest"
+
+
+def words(app) -> str:
+    text = screen_text(app)
+    for char in "▎█│┃╭╮╰╯─":
+        text = text.replace(char, " ")
+    return " ".join(text.split())
+
+
+def saved(data_dir: Path) -> dict:
+    (path,) = (data_dir / "conversations").glob("*.toml")
+    return tomllib.loads(path.read_text())
+
+
+async def send(pilot, text: str) -> None:
+    app = pilot.app
+    before = len(app.screen.current.messages)
+    app.screen.prompt.focus()
+    await pilot.press(*text, "enter")
+    await wait_until(pilot, lambda: len(app.screen.current.messages) == before + 2)
+
+
+def drawn(app, index: int) -> str:
+    """All the lines of one message as the pane draws them (scrolled into view or not)."""
+    pane = app.screen.pane
+    item = pane._items[index]
+    width = pane._width
+    lines = (item.line(pane.renderer, width, y) for y in range(item.height(width)))
+    return "\n".join(line.text for line in lines if line is not None)
+
+
+def last(app) -> ChatMessage:
+    return app.screen.current.messages[-1]
+
+
+async def opened(pilot, conversation_id: str) -> None:
+    """Wait until the saved conversation is open and drawn (the app opens the newest)."""
+    app = pilot.app
+    await wait_until(pilot, lambda: app.screen.current.id == conversation_id)
+    pane = app.screen.pane
+    await wait_until(pilot, lambda: len(pane._items) == len(app.screen.current.messages) > 0)
+
+
+async def test_absurd_metrics_keep_the_reply_and_every_later_start(make_app, demo_server, data_dir):
+    demo_server.inject(Fault("absurd_metrics"))
+    app = make_app(model=MODEL)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.screen.connection == "connected")
+        await send(pilot, "hello")
+        await wait_until(pilot, lambda: last(app).state == "complete")
+        reply = last(app)
+        assert reply.content
+        stats = reply.stats
+        assert stats is not None
+        # The 400-digit count, the negative, the float, the text and the bool: unknown.
+        assert stats.eval_count is None and stats.total_duration is None
+        assert stats.load_duration is None and stats.prompt_eval_count is None
+        assert stats.prompt_eval_duration is None and stats.eval_duration == 1
+        assert stats.tokens_per_second is None
+        await wait_until(pilot, lambda: "Ollama sent numbers out of range" in words(app))
+        assert "eval_count" in words(app)
+        await wait_until(pilot, lambda: saved(data_dir)["messages"][1]["state"] == "complete")
+        cid = app.screen.current.id
+    file = saved(data_dir)
+    assert file["messages"][1]["content"] == reply.content
+    assert "eval_count" not in file["messages"][1]["stats"]
+    assert "eval_count" in file["messages"][1]["stats"]["out_of_range"]
+
+    # A file the old app saved mid-reply (its count of 400 digits, over 1 ns): still opens.
+    path = data_dir / "conversations" / f"{cid}.toml"
+    huge = f"eval_count = {'9' * 400}\neval_duration = 1\n"
+    path.write_text(path.read_text().replace("eval_duration = 1\n", huge, 1))
+    again = make_app(model=MODEL)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await opened(pilot, cid)
+        await wait_until(pilot, lambda: "Ollama sent numbers out of range" in words(again))
+        assert again.screen.current.messages[1].stats.eval_count is None
+        assert (data_dir / "conversations" / f"{cid}.toml").exists()  # not quarantined
+
+
+def formatted_conversation(data_dir: Path) -> Conversation:
+    """A saved conversation that asks for JSON replies (`format`)."""
+    conversation = Conversation(model=MODEL, chat_options=ChatOptions(format="json"))
+    conversation.messages = [
+        ChatMessage(role="user", content="start"),
+        ChatMessage(role="assistant", content='{"ok": true}', stats=ReplyStats(structured=True)),
+    ]
+    ConversationStore(data_dir).save(conversation)
+    return conversation
+
+
+async def test_json_nested_thousands_deep_is_shown_as_it_came(make_app, demo_server, data_dir):
+    conversation = formatted_conversation(data_dir)
+    demo_server.inject(Fault("deep_json", depth=5000))
+    app = make_app(model=MODEL)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await opened(pilot, conversation.id)
+        await wait_until(pilot, lambda: app.screen.connection == "connected")
+        await send(pilot, "deep")
+        await wait_until(pilot, lambda: last(app).state == "complete")
+        assert last(app).content.startswith('{"a": [{"a": [')
+        assert last(app).content.endswith("]}]}")
+        await wait_until(pilot, lambda: "nested too deeply to format" in drawn(app, 3))
+        assert '{"a": [{"a": [' in drawn(app, 3)
+        assert "]}]}" in words(app)  # its end, on screen
+        # Never closed: the same, and the app goes on.
+        demo_server.inject(Fault("unclosed_json", depth=5000))
+        await send(pilot, "unclosed")
+        await wait_until(pilot, lambda: last(app).state == "complete")
+        assert last(app).content.endswith('{"a": [')
+        await wait_until(pilot, lambda: "nested too deeply to format" in drawn(app, 5))
+        await wait_until(pilot, lambda: len(saved(data_dir)["messages"]) == 6)
+        await wait_until(pilot, lambda: saved(data_dir)["messages"][5]["state"] == "complete")
+        assert "Traceback" not in screen_text(app)
+        replies = [m.content for m in app.screen.current.messages[3::2]]
+    file = saved(data_dir)
+    assert [m["content"] for m in file["messages"][3::2]] == replies
+
+    again = make_app(model=MODEL)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await opened(pilot, conversation.id)
+        assert len(again.screen.current.messages) == 6
+        await wait_until(pilot, lambda: "nested too deeply to format" in drawn(again, 5))
+        assert "nested too deeply to format" in drawn(again, 3)
+        assert '{"a": [{"a": [' in words(again)
+
+
+@pytest.mark.parametrize(
+    ("zone", "year"), [("Pacific/Kiritimati", 9999), ("America/Los_Angeles", 1)]
+)
+async def test_a_date_at_the_end_of_the_calendar_opens(make_app, data_dir, monkeypatch, zone, year):
+    moment = (
+        datetime(9999, 12, 31, 23, 30, tzinfo=UTC)
+        if year == 9999
+        else datetime(1, 1, 1, 0, 30, tzinfo=UTC)
+    )
+    conversation = Conversation(model=MODEL, created_at=moment, updated_at=moment)
+    conversation.messages = [
+        ChatMessage(role="user", content="from the far end", created_at=moment),
+        ChatMessage(role="assistant", content="of time", created_at=moment),
+    ]
+    ConversationStore(data_dir).save(conversation)
+    # (conftest sets TZ=UTC; this zone cannot show the moment: astimezone() overflows.)
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        with pytest.raises(OverflowError):
+            moment.astimezone()
+        app = make_app(model=MODEL)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await opened(pilot, conversation.id)
+            await wait_until(pilot, lambda: "from the far end" in words(app))
+            assert "of time" in words(app)
+            assert "00:30 UTC" in words(app) or "23:30 UTC" in words(app)
+        assert (data_dir / "conversations" / f"{conversation.id}.toml").exists()
+        assert not (data_dir / "quarantine").exists()
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
