@@ -179,3 +179,71 @@ async def test_a_date_at_the_end_of_the_calendar_opens(make_app, data_dir, monke
     finally:
         monkeypatch.setenv("TZ", "UTC")
         time.tzset()
+
+
+async def test_a_reply_worker_that_fails_ends_in_error_saved_and_said(
+    make_app, demo_server, data_dir, monkeypatch
+):
+    import app.chat
+
+    def broken(self, chunk) -> None:  # a fault in olladeck itself, met at the done line
+        raise OverflowError("integer division result too large for a float")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(app.chat.ReplyBuffer, "_finish_stats", broken)
+        olladeck = make_app(model=MODEL)
+        async with olladeck.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: olladeck.screen.connection == "connected")
+            await send(pilot, "hello")
+            await wait_until(pilot, lambda: last(olladeck).state == "error")
+            reply = last(olladeck)
+            assert reply.content  # what arrived before the failure
+            assert "Something went wrong in olladeck while handling the reply" in (
+                reply.error or ""
+            )
+            assert "OverflowError" in (reply.error or "")
+            await wait_until(pilot, lambda: "Something went wrong in olladeck" in words(olladeck))
+            assert "waiting for the reply" not in words(olladeck)  # no spinner left turning
+            assert not olladeck.screen.pane.is_streaming(olladeck.screen.current.id)
+            await wait_until(pilot, lambda: saved(data_dir)["messages"][1]["state"] == "error")
+            cid = olladeck.screen.current.id
+        assert saved(data_dir)["messages"][1]["content"] == reply.content
+        log = (data_dir / "errors.log").read_text()
+        assert f"A reply in conversation {cid} failed" in log
+        assert "Traceback" in log and "OverflowError" in log
+
+    again = make_app(model=MODEL)
+    async with again.run_test(size=(100, 30)) as pilot:
+        await opened(pilot, cid)
+        await wait_until(pilot, lambda: "Something went wrong in olladeck" in words(again))
+
+
+async def test_a_message_that_fails_to_draw_is_shown_as_plain_text(make_app, data_dir, monkeypatch):
+    conversation = Conversation(model=MODEL)
+    conversation.messages = [
+        ChatMessage(role="user", content="a **question**"),
+        ChatMessage(role="assistant", content="an *answer*", stats=ReplyStats(model=MODEL)),
+    ]
+    ConversationStore(data_dir).save(conversation)
+    import app.rendering
+
+    def broken(stats, state) -> str:  # a value no drawing code foresaw
+        raise ValueError("cannot draw this")
+
+    monkeypatch.setattr(app.rendering, "stats_text", broken)
+    olladeck = make_app(model=MODEL)
+    async with olladeck.run_test(size=(100, 30)) as pilot:
+        await opened(pilot, conversation.id)
+        await wait_until(pilot, lambda: "Shown as plain text" in words(olladeck))
+        text = words(olladeck)
+        assert "an *answer*" in text  # the reply, as plain text (no Markdown)
+        assert "it could not be drawn (ValueError: cannot draw this)" in text
+        assert "You ·" in text  # the other message is drawn as usual
+        notices = [n.message for n in olladeck._notifications]
+        assert len(notices) == 1  # said once, however often it is drawn
+        assert "could not be drawn (ValueError); it is shown as plain text" in notices[0]
+        assert "errors.log" in notices[0]
+        assert "Traceback" not in screen_text(olladeck)
+    log = (data_dir / "errors.log").read_text()
+    assert f"of conversation {conversation.id} could not be drawn" in log
+    assert "ValueError: cannot draw this" in log
