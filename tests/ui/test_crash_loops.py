@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import tomllib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -156,7 +156,9 @@ async def test_a_date_at_the_end_of_the_calendar_opens(make_app, data_dir, monke
         if year == 9999
         else datetime(1, 1, 1, 0, 30, tzinfo=UTC)
     )
-    conversation = Conversation(model=MODEL, created_at=moment, updated_at=moment)
+    # Its last change written with a zone: in UTC, past the calendar's end (year 10000 or 0).
+    beyond = moment.replace(tzinfo=timezone(timedelta(hours=-5 if year == 9999 else 5)))
+    conversation = Conversation(model=MODEL, created_at=moment, updated_at=beyond)
     conversation.messages = [
         ChatMessage(role="user", content="from the far end", created_at=moment),
         ChatMessage(role="assistant", content="of time", created_at=moment),
@@ -174,6 +176,7 @@ async def test_a_date_at_the_end_of_the_calendar_opens(make_app, data_dir, monke
             await wait_until(pilot, lambda: "from the far end" in words(app))
             assert "of time" in words(app)
             assert "00:30 UTC" in words(app) or "23:30 UTC" in words(app)
+            await wait_until(pilot, lambda: "▶ from the far end" in words(app))  # the list
         assert (data_dir / "conversations" / f"{conversation.id}.toml").exists()
         assert not (data_dir / "quarantine").exists()
     finally:
