@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -977,19 +978,46 @@ class MessageItem:
     def _json(self, renderer: Renderer, width: int) -> list[Strip]:
         content = self.message.content
         problem = ""
+        too_deep = (
+            f"⚠ The reply is JSON nested too deeply to format (over {MAX_JSON_DEPTH} "
+            "levels): shown as it came"
+        )
         try:
+            if json_depth(content) > MAX_JSON_DEPTH:
+                raise RecursionError
             value = json.loads(content)
             pretty = json.dumps(value, indent=2, ensure_ascii=False)
         except ValueError:
             problem = "⚠ The reply is not valid JSON"
         except RecursionError:
-            # Thousands of levels deep (or opened and never closed): Python's JSON
-            # reader and writer recurse once per level.
-            problem = "⚠ The reply is JSON nested too deeply to format: shown as it came"
+            # Python's JSON reader and writer recurse once per level; and formatted,
+            # each level indents every line below it further.
+            problem = too_deep
         if problem:
             warning = renderer.line((problem, renderer.palette.style("warning", bold=True)))
             return [warning, *renderer.text(sanitize(content), width)]
         return renderer.code(sanitize(pretty), "json", width)
+
+
+MAX_JSON_DEPTH = 100
+"""A JSON reply nested deeper is shown as it came: formatted, it would take many
+thousands of lines (each level indents the ones below), and Python's JSON reader and
+writer recurse once per level."""
+_JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def json_depth(text: str) -> int:
+    """How deep the brackets of a JSON text nest (strings left out; unclosed ones count)."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 class _CodePiece(Part):

@@ -264,3 +264,40 @@ def test_json_lines_of_hostile_numbers_are_json() -> None:
     chunk = ChatChunk.from_json(json.loads(line))
     assert chunk.metrics == {"eval_duration": 1}
     assert set(chunk.rejected) == set(METRIC_KEYS) - {"eval_duration"}
+
+
+def nesting(value: object) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(nesting, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(nesting, value.values()), default=0)
+    return 0
+
+
+json_values = st.recursive(
+    st.none() | st.integers() | st.text(alphabet='[]{}"\\ab', max_size=6),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(alphabet='[]{}"\\ab', max_size=4), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_json_depth_counts_the_nesting_and_ignores_strings(value: object) -> None:
+    from app.rendering import json_depth
+
+    assert json_depth(json.dumps(value)) == nesting(value)
+
+
+def test_a_formatted_reply_deeper_than_the_limit_is_shown_as_it_came() -> None:
+    from app.demo.server import _nested_json
+    from app.rendering import MAX_JSON_DEPTH, ViewState
+
+    for depth, formatted in ((MAX_JSON_DEPTH, True), (MAX_JSON_DEPTH + 1, False)):
+        content = "".join(_nested_json(depth, closed=True))
+        message = ChatMessage(role="assistant", content=content, stats=ReplyStats(structured=True))
+        item = MessageItem(message, ViewState(json_format=True))
+        text = "\n".join(line.text for y in range(3) if (line := item.line(RENDERER, 80, y)))
+        assert ("nested too deeply to format" not in text) == formatted
