@@ -660,21 +660,28 @@ class MessageItem:
     def feed(self, content: str) -> None:
         """Add streamed content (already sanitised)."""
         self._has_content = True
-        blocks = self._ensure_blocks()
-        frozen = blocks.feed(content)
-        for block in blocks.blocks[len(blocks.blocks) - frozen :] if frozen else ():
-            self._add_block_part(block)
+        if self.failure is None:
+            try:
+                blocks = self._ensure_blocks()
+                frozen = blocks.feed(content)
+                for block in blocks.blocks[len(blocks.blocks) - frozen :] if frozen else ():
+                    self._add_block_part(block)
+            except Exception as exc:
+                self._failed(exc)
         self._changed()
 
     def finish(self) -> None:
         """The message is complete: the last block becomes final; drawn blocks are kept."""
         self.state.streaming = False
         self._has_content = bool(self.message.content)
-        if self._blocks is not None:
-            before = len(self._blocks.blocks)
-            self._blocks.close()
-            for block in self._blocks.blocks[before:]:
-                self._add_block_part(block)
+        if self._blocks is not None and self.failure is None:
+            try:
+                before = len(self._blocks.blocks)
+                self._blocks.close()
+                for block in self._blocks.blocks[before:]:
+                    self._add_block_part(block)
+            except Exception as exc:
+                self._failed(exc)
         self._fence_pieces = {}
         self._changed()
 

@@ -319,6 +319,8 @@ class MessagePane(Widget, can_focus=True):
         self._composed: dict[tuple[Any, ...], tuple[Strip | None, Strip]] = {}
         self._describing: set[str] = set()
         self._drawing_failed: set[str] = set()
+        self._frame_failures: set[int] = set()
+        """Streams (by buffer) whose drawing failed once already (logged once)."""
         """Conversations already said to have a message drawn as plain text."""
         self._top = 0
         """First line of the conversation on screen."""
@@ -726,7 +728,13 @@ class MessagePane(Widget, can_focus=True):
             return
         if started < self._next_frame_at and not buffer.done:
             return
-        self._draw_stream(buffer)
+        try:
+            self._draw_stream(buffer)
+        except Exception as exc:  # a timer callback: raising here would end the app
+            if id(buffer) not in self._frame_failures:
+                self._frame_failures.add(id(buffer))
+                self._log_failure(f"Drawing a streaming reply in {buffer.message.id}", exc)
+            self.refresh()
         spent = time.perf_counter() - started
         # A frame costs about as much again to put on screen; keep both under ~1/4 of the time.
         self._next_frame_at = started + spent * FRAME_BUDGET
