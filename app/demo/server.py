@@ -52,7 +52,12 @@ FaultKind = Literal[
     "absurd_metrics",  # the done line carries `metrics` (huge, negative, float, text values)
     "deep_json",  # the reply is JSON nested `depth` levels deep (closed)
     "unclosed_json",  # the reply is JSON that opens `depth` levels and never closes them
+    "absurd_numbers",  # /api/tags, /api/show, /api/ps or /api/pull: sizes, context
+    # lengths, totals and expiry out of range (400 digits, negative, NaN, float, no date)
 ]
+
+HUGE = int("9" * 400)
+"""A number of 400 digits: valid JSON, too large for a float (or any real size)."""
 
 ABSURD_METRICS: dict[str, Any] = {
     "total_duration": -5,
@@ -458,12 +463,13 @@ class DemoServer:
             key=lambda m: self._recent.get(m.name, 0),
             reverse=True,
         )
+        absurd = fault is not None and fault.kind == "absurd_numbers"
         models = [
             {
                 "name": m.name,
                 "model": m.name,
                 "modified_at": self.modified.get(m.name, _INSTALLED_AT),
-                "size": m.size,
+                "size": HUGE if absurd else m.size,
                 "digest": f"{abs(hash(m.name)) & ((1 << 64) - 1):016x}" * 4,
                 "details": self._details(m),
             }
@@ -498,7 +504,11 @@ class DemoServer:
                 "model_info": {
                     "general.architecture": model.family,
                     "general.parameter_count": 8_000_000_000,
-                    f"{model.family}.context_length": model.context_length,
+                    f"{model.family}.context_length": (
+                        float("nan")
+                        if fault is not None and fault.kind == "absurd_numbers"
+                        else model.context_length
+                    ),
                 },
                 "capabilities": list(model.capabilities),
                 "modified_at": "2026-11-01T10:00:00Z",
@@ -535,6 +545,10 @@ class DemoServer:
                     "context_length": min(model.context_length, 4096),
                 }
             )
+            if fault is not None and fault.kind == "absurd_numbers":
+                running[-1].update(
+                    size=HUGE, size_vram=-5, expires_at="99999-13-01T00:00:00Z", context_length=1.5
+                )
         await self._send_json(writer, 200, {"models": running})
         return True
 
@@ -591,12 +605,13 @@ class DemoServer:
         steps = 20
         for digest, total in layers:
             for step in range(steps + 1):
+                absurd = fault is not None and fault.kind == "absurd_numbers"
                 await line(
                     {
                         "status": f"pulling {digest[7:19]}",
                         "digest": digest,
-                        "total": total,
-                        "completed": total * step // steps,
+                        "total": HUGE if absurd else total,
+                        "completed": -3 if absurd and step < steps else total * step // steps,
                     }
                 )
                 if fault is not None and fault.kind == "error_line" and step == fault.after:

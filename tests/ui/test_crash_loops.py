@@ -250,3 +250,51 @@ async def test_a_message_that_fails_to_draw_is_shown_as_plain_text(make_app, dat
     log = (data_dir / "errors.log").read_text()
     assert f"of conversation {conversation.id} could not be drawn" in log
     assert "ValueError: cannot draw this" in log
+
+
+async def test_absurd_sizes_context_expiry_and_pull_totals_are_unknown(make_app, demo_server):
+    from textual.widgets import DataTable
+
+    from app.screens.model_manager import ModelManagerScreen
+    from app.widgets.pull_view import PullView
+    from app.widgets.running_models import RunningModels
+
+    for path in ("/api/tags", "/api/show"):
+        demo_server.inject(Fault("absurd_numbers", path=path))
+    demo_server.pull_seconds = 0.3
+    app = make_app(model=MODEL)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.screen.connection == "connected")
+        await wait_until(pilot, lambda: MODEL in app.screen._details)
+        assert app.screen._details[MODEL].context_length is None  # NaN: unknown
+        assert all(m.size is None for m in app.screen._models)  # 400 digits: unknown
+        await send(pilot, "hello")  # loads the model
+        await wait_until(pilot, lambda: last(app).state == "complete")
+        for _ in range(30):  # every poll of the loaded models while the test looks
+            demo_server.inject(Fault("absurd_numbers", path="/api/ps"))
+        demo_server.inject(Fault("absurd_numbers", path="/api/pull"))
+        demo_server.inject(Fault("absurd_numbers", path="/api/tags"))  # asked again by F3
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelManagerScreen))
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.models)
+        table = screen.query_one("#installed-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == len(screen.models))
+        assert "?" in [str(cell) for cell in table.get_row_at(0)]
+        screen.query_one("#models-tabs").active = "running"
+        running = screen.query_one(RunningModels)
+        await wait_until(pilot, lambda: running.models)
+        (loaded,) = running.models
+        assert loaded.size is None and loaded.size_vram is None
+        assert loaded.expires_at is None and loaded.context_length is None
+        assert "llama3.2:latest ?" in words(app)  # size and time left unknown
+        screen.query_one("#models-tabs").active = "pull"
+        await pilot.pause()
+        view = screen.query_one(PullView)
+        screen.query_one("#pull-name").value = "tinyllama"
+        screen.query_one("#pull-name").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: view.tracker is not None and view.tracker.finished)
+        await wait_until(pilot, lambda: "tinyllama · success" in words(app))
+        assert all(layer.total == 0 for layer in view.tracker.layers.values())  # unknown
+        assert "Traceback" not in screen_text(app)
