@@ -298,3 +298,28 @@ async def test_absurd_sizes_context_expiry_and_pull_totals_are_unknown(make_app,
         await wait_until(pilot, lambda: "tinyllama · success" in words(app))
         assert all(layer.total == 0 for layer in view.tracker.layers.values())  # unknown
         assert "Traceback" not in screen_text(app)
+
+
+async def test_a_pull_worker_that_fails_says_so(make_app, demo_server, data_dir, monkeypatch):
+    import app.pull
+    from app.screens.model_manager import ModelManagerScreen
+    from app.widgets.pull_view import PullView
+
+    def broken(self, progress) -> None:  # a fault in olladeck itself
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(app.pull.PullTracker, "update", broken)
+    olladeck = make_app(model="mistral:7b")  # not on the server: F3 offers to pull it
+    async with olladeck.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: olladeck.screen.connection == "connected")
+        await pilot.press("f3")
+        await wait_until(pilot, lambda: isinstance(olladeck.screen, ModelManagerScreen))
+        view = olladeck.screen.query_one(PullView)
+        await pilot.pause()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: view.tracker is not None and not view.pulling)
+        await wait_until(
+            pilot, lambda: "olladeck failed while following the pull" in words(olladeck)
+        )
+        assert "ZeroDivisionError" in words(olladeck)
+    assert "Pulling mistral:7b failed" in (data_dir / "errors.log").read_text()
