@@ -492,6 +492,13 @@ class MainScreen(HistoryActions, Screen[None]):
             self.post_message(SaveFailed(snapshot.conversation_id, str(exc)))
 
     def on_save_failed(self, event: SaveFailed) -> None:
+        if self.services.store.is_read_only(event.conversation_id):
+            from .unsaved import continue_as_copy
+
+            copy = continue_as_copy(self, event.conversation_id)
+            if copy is not None:
+                self._save_soon(copy)
+                return
         moment = time.monotonic()
         if moment - self._last_save_notice > 10:
             self._last_save_notice = moment
