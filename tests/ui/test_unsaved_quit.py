@@ -88,7 +88,7 @@ async def test_quit_on_a_full_disk_tries_again_when_asked(make_app, data_dir, mo
         await wait_until(pilot, lambda: app._exit)
     (path,) = (data_dir / "conversations").glob("*.toml")
     messages = tomllib.loads(path.read_text())["messages"]
-    assert [m["content"] for m in messages][0] == "on a full disk" and len(messages) == 2
+    assert messages[0]["content"] == "on a full disk" and len(messages) == 2
 
 
 async def test_a_file_rewritten_by_a_newer_olladeck_goes_on_as_a_copy(
