@@ -545,7 +545,7 @@ class MainScreen(HistoryActions, Screen[None]):
         editing = self._editing
         if editing is not None and editing[0] == conversation.id:
             self._end_edit(restore=False)
-            event.prompt_input.clear()
+            event.prompt_input.remove_sent(text)
             self.attachments.clear()
             await self.pane.resend_edited(
                 conversation, editing[1], text, images, self._image_names(images)
@@ -559,7 +559,7 @@ class MainScreen(HistoryActions, Screen[None]):
         conversation.messages.append(message)
         conversation.updated_at = now()
         self.conversations[conversation.id] = conversation
-        event.prompt_input.clear()
+        event.prompt_input.remove_sent(text)
         self.attachments.clear()
         await self.pane.add_message(message)
         await self.pane.start_reply(conversation)
