@@ -822,15 +822,20 @@ class HistoryActions:
             except (ImageStoreError, OSError) as exc:
                 raise ValueError(str(exc)) from None
 
+        dropped: list[str] = []
+
         def load() -> Conversation:
-            conversation = import_json(path.read_text(encoding="utf-8"), put_image, host=host)
+            text = path.read_text(encoding="utf-8")
+            conversation = import_json(text, put_image, host=host, dropped=dropped)
             store.save(conversation)
             return conversation
 
         try:
             conversation = await asyncio.to_thread(load)
-        except (OSError, UnicodeDecodeError, ImportProblem, StoreError) as exc:
+        except (OSError, UnicodeDecodeError, ImportProblem, StoreError, RecursionError) as exc:
             reason = getattr(exc, "strerror", None) or exc
+            if isinstance(exc, RecursionError):
+                reason = "it is nested too deeply to save"
             self.notify(
                 f"{path.name} could not be imported: {reason}.",
                 title="Not imported",
@@ -845,6 +850,14 @@ class HistoryActions:
             f"Imported {count} message{'s' if count != 1 else ''} from {path.name}.",
             markup=False,
         )
+        if dropped:
+            self.notify(
+                "Left out (invalid, so never sent): " + "; ".join(dropped) + ".",
+                title="Some settings were not imported",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
         return conversation
 
     # -- full-text search --------------------------------------------------------------------
