@@ -102,7 +102,6 @@ async def test_a_damaged_index_is_rebuilt_and_said(make_app, data_dir):
         widget = app.screen._list_widget()
         await wait_until(pilot, lambda: len(widget.row_ids) == 3)
         index = data_dir / "index.sqlite3"
-        app.screen.services.store.index.close()  # (the next query opens the file again)
         index.write_bytes(b"this is not a database" * 1000)
         app.screen.refresh_list()
         await wait_until(pilot, lambda: any(n.title == "Index damaged" for n in app._notifications))
