@@ -183,10 +183,25 @@ class OlladeckApp(App[None]):
             yield from commands()
 
     async def action_quit(self) -> None:
-        """Stop streaming replies (each is saved), then exit."""
-        screen = self.screen
-        if isinstance(screen, MainScreen):
-            await screen.stop_all_replies()
+        """Stop streaming replies (each is saved), then exit; if a conversation could not
+        be saved, ask first (see `screens/unsaved.py`)."""
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None:
+            if any(w.group == "quit" and not w.is_finished for w in self.workers):
+                return  # the question about unsaved conversations is on screen
+            from .screens import unsaved
+
+            await main.stop_all_replies()
+            await unsaved.wait_for_saves(main)
+            if unsaved.unsaved(main):
+                self.run_worker(
+                    unsaved.quit_safely(main),
+                    group="quit",
+                    exclusive=True,
+                    exit_on_error=False,
+                    description="Saving before quitting",
+                )
+                return
         self.exit()
 
     async def on_unmount(self) -> None:

@@ -138,32 +138,21 @@ def _message(raw: Any, index: int, put_image: Callable[[bytes], str]) -> ChatMes
     return message
 
 
-def import_body(data: Any, put_image: Callable[[bytes], str], *, host: str = "") -> Conversation:
-    """A new conversation from an `/api/chat` body (as `export_body` writes it).
+def _checked_settings(data: dict[str, Any], dropped: list[str]) -> ChatOptions:
+    """The request settings of an imported body, checked as the settings screen checks
+    them (`options.py`); an invalid one is left out (never sent) and noted in `dropped`."""
+    from .options import InvalidValue, check_format, check_keep_alive, check_option, check_think
 
-    Args:
-        data: The parsed JSON.
-        put_image: Stores image bytes, returns the reference (raises ValueError for bytes
-            that are not an image).
-        host: Recorded as the conversation's host.
-
-    Raises:
-        ImportProblem: not a chat body; says what is wrong.
-    """
-    if not isinstance(data, dict):
-        raise ImportProblem("the file is not a JSON object")
-    model = _string(data.get("model", ""), "model")
-    raw_messages = data.get("messages")
-    if not isinstance(raw_messages, list):
-        raise ImportProblem("there is no list of messages")
-    messages = [_message(m, i, put_image) for i, m in enumerate(raw_messages)]
-    system = ""
-    if messages and messages[0].role == "system" and not messages[0].images:
-        system = messages.pop(0).content
-    options = data.get("options")
-    options = {} if options is None else options
-    if not isinstance(options, dict):
+    raw_options = data.get("options")
+    raw_options = {} if raw_options is None else raw_options
+    if not isinstance(raw_options, dict):
         raise ImportProblem("options is not an object")
+    options: dict[str, Any] = {}
+    for name, value in raw_options.items():
+        try:
+            options[name] = check_option(str(name), value)
+        except InvalidValue as exc:
+            dropped.append(f"option {name}: {exc}")
     fmt = data.get("format")
     if fmt is not None and not isinstance(fmt, str | dict):
         raise ImportProblem('format is neither "json" nor a JSON schema')
@@ -178,25 +167,78 @@ def import_body(data: Any, put_image: Callable[[bytes], str], *, host: str = "")
     stream = data.get("stream", True)
     if not isinstance(stream, bool):
         raise ImportProblem("stream is not true or false")
+    settings: dict[str, Any] = {}
+    for key, value, check in (
+        ("format", fmt, check_format),
+        ("keep_alive", keep_alive, check_keep_alive),
+        ("think", think, check_think),
+    ):
+        try:
+            settings[key] = check(value)
+        except InvalidValue as exc:
+            dropped.append(f"{key}: {exc}")
+            settings[key] = None
+    return ChatOptions(options=options, stream=stream, **settings)
+
+
+def import_body(
+    data: Any,
+    put_image: Callable[[bytes], str],
+    *,
+    host: str = "",
+    dropped: list[str] | None = None,
+) -> Conversation:
+    """A new conversation from an `/api/chat` body (as `export_body` writes it).
+
+    Args:
+        data: The parsed JSON.
+        put_image: Stores image bytes, returns the reference (raises ValueError for bytes
+            that are not an image).
+        host: Recorded as the conversation's host.
+        dropped: Gets a line for each setting left out because it is invalid (checked as
+            the settings screen checks it: an invalid value is never sent).
+
+    Raises:
+        ImportProblem: not a chat body; says what is wrong.
+    """
+    if not isinstance(data, dict):
+        raise ImportProblem("the file is not a JSON object")
+    model = _string(data.get("model", ""), "model")
+    raw_messages = data.get("messages")
+    if not isinstance(raw_messages, list):
+        raise ImportProblem("there is no list of messages")
+    messages = [_message(m, i, put_image) for i, m in enumerate(raw_messages)]
+    system = ""
+    if messages and messages[0].role == "system" and not messages[0].images:
+        system = messages.pop(0).content
+    chat_options = _checked_settings(data, dropped if dropped is not None else [])
     return Conversation(
-        model=model,
-        system=system,
-        chat_options=ChatOptions(
-            options=dict(options), format=fmt, keep_alive=keep_alive, think=think, stream=stream
-        ),
-        messages=messages,
-        host=host,
+        model=model, system=system, chat_options=chat_options, messages=messages, host=host
     )
 
 
-def import_json(text: str, put_image: Callable[[bytes], str], *, host: str = "") -> Conversation:
+def import_json(
+    text: str,
+    put_image: Callable[[bytes], str],
+    *,
+    host: str = "",
+    dropped: list[str] | None = None,
+) -> Conversation:
     """`import_body` for JSON text.
 
     Raises:
-        ImportProblem: not JSON, or not a chat body.
+        ImportProblem: not JSON, nested too deeply to read, or not a chat body.
     """
+    deep = ImportProblem(
+        "it is nested too deeply to read (arrays or objects inside one another hundreds of times)"
+    )
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise deep from None
     except ValueError as exc:
         raise ImportProblem(f"not valid JSON ({exc})") from None
-    return import_body(data, put_image, host=host)
+    try:
+        return import_body(data, put_image, host=host, dropped=dropped)
+    except RecursionError:
+        raise deep from None

@@ -492,6 +492,13 @@ class MainScreen(HistoryActions, Screen[None]):
             self.post_message(SaveFailed(snapshot.conversation_id, str(exc)))
 
     def on_save_failed(self, event: SaveFailed) -> None:
+        if self.services.store.is_read_only(event.conversation_id):
+            from .unsaved import continue_as_copy
+
+            copy = continue_as_copy(self, event.conversation_id)
+            if copy is not None:
+                self._save_soon(copy)
+                return
         moment = time.monotonic()
         if moment - self._last_save_notice > 10:
             self._last_save_notice = moment
@@ -538,7 +545,7 @@ class MainScreen(HistoryActions, Screen[None]):
         editing = self._editing
         if editing is not None and editing[0] == conversation.id:
             self._end_edit(restore=False)
-            event.prompt_input.clear()
+            event.prompt_input.remove_sent(text)
             self.attachments.clear()
             await self.pane.resend_edited(
                 conversation, editing[1], text, images, self._image_names(images)
@@ -552,7 +559,7 @@ class MainScreen(HistoryActions, Screen[None]):
         conversation.messages.append(message)
         conversation.updated_at = now()
         self.conversations[conversation.id] = conversation
-        event.prompt_input.clear()
+        event.prompt_input.remove_sent(text)
         self.attachments.clear()
         await self.pane.add_message(message)
         await self.pane.start_reply(conversation)
