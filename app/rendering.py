@@ -984,22 +984,20 @@ class MessageItem:
 
     def _json(self, renderer: Renderer, width: int) -> list[Strip]:
         content = self.message.content
-        problem = ""
+        problem = pretty = ""
         too_deep = (
             f"⚠ The reply is JSON nested too deeply to format (over {MAX_JSON_DEPTH} "
             "levels): shown as it came"
         )
-        try:
-            if json_depth(content) > MAX_JSON_DEPTH:
-                raise RecursionError
-            value = json.loads(content)
-            pretty = json.dumps(value, indent=2, ensure_ascii=False)
-        except ValueError:
-            problem = "⚠ The reply is not valid JSON"
-        except RecursionError:
-            # Python's JSON reader and writer recurse once per level; and formatted,
-            # each level indents every line below it further.
+        if json_depth(content) > MAX_JSON_DEPTH:
             problem = too_deep
+        else:
+            try:
+                pretty = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
+            except ValueError:
+                problem = "⚠ The reply is not valid JSON"
+            except RecursionError:  # (a stack already deep when this is drawn)
+                problem = too_deep
         if problem:
             warning = renderer.line((problem, renderer.palette.style("warning", bold=True)))
             return [warning, *renderer.text(sanitize(content), width)]
