@@ -319,9 +319,9 @@ class MessagePane(Widget, can_focus=True):
         self._composed: dict[tuple[Any, ...], tuple[Strip | None, Strip]] = {}
         self._describing: set[str] = set()
         self._drawing_failed: set[str] = set()
+        """Conversations already said to have a message drawn as plain text."""
         self._frame_failures: set[int] = set()
         """Streams (by buffer) whose drawing failed once already (logged once)."""
-        """Conversations already said to have a message drawn as plain text."""
         self._top = 0
         """First line of the conversation on screen."""
         self._total = 0
