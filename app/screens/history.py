@@ -19,6 +19,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
+from ..core.display_text import DisplayText, one_line, sanitize
 from ..store import StoreError
 
 if TYPE_CHECKING:
@@ -480,7 +481,7 @@ class HistoryActions:
         self.app.push_screen(
             TextPromptScreen(
                 "Rename the conversation",
-                conversation.title or conversation.display_title,
+                conversation.display_title,  # display-safe (a title may come from a file)
                 placeholder="Empty: named after its first message",
             ),
             renamed,
@@ -546,9 +547,11 @@ class HistoryActions:
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete “{title}”?",
-                "It goes to the trash folder: press u in the list to restore it "
-                "(t shows the trash).",
+                sanitize(f"Delete “{title}”?"),
+                DisplayText(
+                    "It goes to the trash folder: press u in the list to restore it "
+                    "(t shows the trash)."
+                ),
                 yes="Delete",
                 danger=True,
             ),
@@ -568,7 +571,7 @@ class HistoryActions:
         if entry is not None:
             self._trashed.append(entry)
             self.notify(
-                f"Deleted “{title}”. Press u in the conversation list to restore it.",
+                sanitize(f"Deleted “{title}”. Press u in the conversation list to restore it."),
                 title="Moved to the trash",
                 markup=False,
                 timeout=10,
@@ -697,7 +700,9 @@ class HistoryActions:
 
         if path.exists():
             self.app.push_screen(
-                ConfirmScreen(f"{path.name} exists. Replace it?", str(path), yes="Replace"),
+                ConfirmScreen(
+                    one_line(f"{path.name} exists. Replace it?"), one_line(str(path)), yes="Replace"
+                ),
                 lambda yes: write() if yes else None,
             )
         else:
