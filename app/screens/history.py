@@ -530,7 +530,7 @@ class HistoryActions:
             return
         conversation = self.conversations.get(conversation_id)
         widget = self._list_widget()
-        title = conversation.display_title if conversation else None
+        title: str | None = conversation.display_title if conversation else None
         if title is None and widget is not None:
             entry = widget.entry(conversation_id)
             title = entry.title if entry is not None else None

@@ -7,7 +7,7 @@ import contextlib
 import copy
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -820,7 +820,7 @@ class MainScreen(HistoryActions, Screen[None]):
         self.refresh_bindings()
         self.fetch_all_details()
 
-    async def _choose_chat_model(self, names: list[str]) -> str:
+    async def _choose_chat_model(self, names: Sequence[str]) -> str:
         """The model for a conversation that has none: the config's default, else the
         first listed (Ollama lists the most recently pulled first) that can chat: an
         embedding model, often pulled last for RAG, cannot."""

@@ -222,7 +222,7 @@ class ModelManagerScreen(KeyedModal[str | None]):
                 human_size(model.size),
                 key=model.name,
             )
-        names = [m.name for m in models]
+        names: list[str] = [m.name for m in models]
         if selected in names:
             table.move_cursor(row=names.index(selected))
         if not models:
@@ -469,7 +469,7 @@ class ModelManagerScreen(KeyedModal[str | None]):
                 return
             self.details[name] = details
         if what == "modelfile":
-            title, text = f"Modelfile of {name}", details.modelfile
+            title, text = f"Modelfile of {name}", str(details.modelfile)
         else:
             title, text = f"License of {name}", details.license or "(no license given)"
         self.app.push_screen(TextViewerScreen(title, text))
