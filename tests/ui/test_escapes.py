@@ -16,7 +16,7 @@ from PIL import Image
 from rich.console import Console
 from textual._compositor import CompositorUpdate
 from textual.screen import Screen
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from app.app import OlladeckApp
 from app.config import Config
@@ -89,7 +89,6 @@ def assert_no_server_sequence(output: str) -> None:
     assert not leftover, f"control characters reached the terminal: {sorted(set(leftover))}"
     # The server's text was on screen, as symbols.
     assert SHOWN in output
-    assert output.count("PWNED-TITLE") == output.count(SHOWN)
 
 
 def status_text(app: OlladeckApp) -> str:
@@ -165,6 +164,21 @@ async def test_a_hostile_server_never_reaches_the_terminal(make_app, demo_server
         await wait_until(pilot, lambda: screen.current.messages[-1].state == "error")
         assert SHOWN in (screen.current.messages[-1].error or "")
         await wait_until(pilot, lambda: "boom" + SHOWN in screen_text(app))
+
+        # Tool calls: the name the model gives is the server's (a tool it does not have).
+        llama = next(m.name for m in screen._models if m.name.startswith("llama3.2"))
+        screen.query_one("#model-select", Select).value = llama
+        await wait_until(pilot, lambda: screen.current.model == llama and llama in screen._details)
+        demo_server.forced_tool_calls = [
+            {"function": {"name": "calculator", "arguments": {"expression": "1+1"}}}
+        ]
+        await pilot.press("ctrl+g")
+        await pilot.press(*"add", "enter")
+        await wait_until(pilot, lambda: any(m.role == "tool" for m in screen.current.messages))
+        await wait_until(pilot, lambda: screen.current.messages[-1].state == "complete")
+        (call,) = next(m for m in screen.current.messages if m.tool_calls).tool_calls
+        assert call.name == "calculator" + HOSTILE  # (kept as sent: it names no tool)
+        await wait_until(pilot, lambda: "calculator" + SHOWN in screen_text(app))
 
         # The vision question quotes the model and its capabilities.
         bar = screen.query_one("#attachments", AttachmentBar)
