@@ -8,11 +8,14 @@ set), so `curl http://127.0.0.1:11434/api/chat -d @file.json` replays it. No Tex
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
-from .chat import chat_body, history_messages, message_to_api
+from .chat import DisplayText, chat_body, history_messages, message_to_api, sanitize
 from .models import ChatMessage, ChatOptions, Conversation, ToolCall
+
+_C1 = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 _ROLES = ("system", "user", "assistant", "tool")
 
@@ -36,8 +39,14 @@ def export_body(conversation: Conversation, image_b64: Callable[[str], str]) -> 
 
 
 def export_json(conversation: Conversation, image_b64: Callable[[str], str]) -> str:
-    """`export_body` as pretty JSON text."""
-    return json.dumps(export_body(conversation, image_b64), indent=2, ensure_ascii=False) + "\n"
+    """`export_body` as pretty JSON text.
+
+    JSON escapes the C0 controls (ESC as `\\u001b`); DEL and the C1 controls (`\\x9b`
+    starts a sequence on some terminals) are escaped too, so that the file is safe to `cat`.
+    """
+    text = json.dumps(export_body(conversation, image_b64), indent=2, ensure_ascii=False)
+    # Only inside strings (JSON's own syntax is ASCII): the escape means the same character.
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _heading(message: ChatMessage) -> str:
@@ -51,8 +60,12 @@ def _heading(message: ChatMessage) -> str:
     return f"## {'You' if message.role == 'user' else 'System'} · {when}"
 
 
-def export_markdown(conversation: Conversation) -> str:
-    """The conversation as a Markdown document a person can read."""
+def export_markdown(conversation: Conversation) -> DisplayText:
+    """The conversation as a Markdown document a person can read.
+
+    Control characters (but newline and tab) are written as visible symbols (ESC as
+    `␛`): a terminal showing the file never gets an escape sequence from it.
+    """
     lines = [f"# {conversation.display_title}", ""]
     lines.append(f"- Model: {conversation.model or 'none'}")
     lines.append(f"- Started: {conversation.created_at:%Y-%m-%d %H:%M} UTC")
@@ -85,7 +98,7 @@ def export_markdown(conversation: Conversation) -> str:
             lines += ["*(stopped)*", ""]
         elif message.state == "error" and message.error:
             lines += [f"*(failed: {message.error})*", ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return sanitize("\n".join(lines).rstrip("\n") + "\n")
 
 
 def _string(value: Any, what: str) -> str:

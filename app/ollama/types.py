@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..core.display_text import EMPTY, DisplayText, one_line, sanitize, sanitize_optional
+
 METRIC_KEYS = (
     "total_duration",
     "load_duration",
@@ -81,14 +83,14 @@ class ChatChunk:
     """Raw tool calls, `[{"function": {"name": ..., "arguments": {...}}}]`."""
     done: bool = False
     """True on the last line."""
-    done_reason: str | None = None
+    done_reason: DisplayText | None = None
     """`stop`, `length`, `load`, `unload`, ... on the last line."""
     metrics: dict[str, int] = field(default_factory=dict)
     """Nanosecond timings and token counts from the last line (range-checked: a value out
     of range is left out, as unknown)."""
     rejected: tuple[str, ...] = ()
     """Metrics the last line had but with a value out of range (or not a number)."""
-    model: str = ""
+    model: DisplayText = EMPTY
     """The model that answered."""
 
     @classmethod
@@ -124,16 +126,21 @@ class ChatChunk:
             thinking=thinking,
             tool_calls=tool_calls,
             done=done,
-            done_reason=reason if isinstance(reason, str) else None,
+            done_reason=sanitize_optional(reason if isinstance(reason, str) else None),
             metrics=metrics,
             rejected=tuple(rejected),
-            model=model if isinstance(model, str) else "",
+            model=one_line(model if isinstance(model, str) else ""),
         )
 
 
-def _str(obj: dict[str, Any], key: str) -> str:
+def _str(obj: dict[str, Any], key: str) -> DisplayText:
+    # Server text is made display-safe here, where it enters (names on one line).
     value = obj.get(key)
-    return value if isinstance(value, str) else ""
+    return sanitize(value) if isinstance(value, str) else EMPTY
+
+
+def _name(obj: dict[str, Any], key: str) -> DisplayText:
+    return one_line(_str(obj, key))
 
 
 def _count(obj: dict[str, Any], key: str) -> int | None:
@@ -144,29 +151,29 @@ def _count(obj: dict[str, Any], key: str) -> int | None:
 class ModelInfo:
     """A model on the server, from `/api/tags`."""
 
-    name: str
+    name: DisplayText
     size: int | None = None
     """Bytes on disk (None: unknown, or out of range)."""
-    modified_at: str = ""
-    digest: str = ""
-    family: str = ""
-    parameter_size: str = ""
-    quantization_level: str = ""
-    format: str = ""
+    modified_at: DisplayText = EMPTY
+    digest: DisplayText = EMPTY
+    family: DisplayText = EMPTY
+    parameter_size: DisplayText = EMPTY
+    quantization_level: DisplayText = EMPTY
+    format: DisplayText = EMPTY
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> ModelInfo:
         details = obj.get("details") if isinstance(obj.get("details"), dict) else {}
         assert isinstance(details, dict)
         return cls(
-            name=_str(obj, "name") or _str(obj, "model"),
+            name=_name(obj, "name") or _name(obj, "model"),
             size=_count(obj, "size"),
-            modified_at=_str(obj, "modified_at"),
-            digest=_str(obj, "digest"),
-            family=_str(details, "family"),
-            parameter_size=_str(details, "parameter_size"),
-            quantization_level=_str(details, "quantization_level"),
-            format=_str(details, "format"),
+            modified_at=_name(obj, "modified_at"),
+            digest=_name(obj, "digest"),
+            family=_name(details, "family"),
+            parameter_size=_name(details, "parameter_size"),
+            quantization_level=_name(details, "quantization_level"),
+            format=_name(details, "format"),
         )
 
 
@@ -179,19 +186,19 @@ model pickers."""
 class ModelDetails:
     """What `/api/show` says about one model."""
 
-    name: str
-    capabilities: tuple[str, ...] = ()
+    name: DisplayText
+    capabilities: tuple[DisplayText, ...] = ()
     context_length: int | None = None
     """The model's own context window (None when the server did not say, or said a
     number out of range)."""
-    family: str = ""
-    parameter_size: str = ""
-    quantization_level: str = ""
-    parameters: str = ""
-    template: str = ""
-    modelfile: str = ""
-    license: str = ""
-    system: str = ""
+    family: DisplayText = EMPTY
+    parameter_size: DisplayText = EMPTY
+    quantization_level: DisplayText = EMPTY
+    parameters: DisplayText = EMPTY
+    template: DisplayText = EMPTY
+    modelfile: DisplayText = EMPTY
+    license: DisplayText = EMPTY
+    system: DisplayText = EMPTY
 
     def supports(self, capability: str) -> bool:
         """True when the model lists the capability (`vision`, `tools`, `thinking`, ...)."""
@@ -216,15 +223,15 @@ class ModelDetails:
                 break
         caps = obj.get("capabilities")
         capabilities = (
-            tuple(c for c in caps if isinstance(c, str)) if isinstance(caps, list) else ()
+            tuple(one_line(c) for c in caps if isinstance(c, str)) if isinstance(caps, list) else ()
         )
         return cls(
-            name=name,
+            name=one_line(name),
             capabilities=capabilities,
             context_length=context,
-            family=_str(details, "family"),
-            parameter_size=_str(details, "parameter_size"),
-            quantization_level=_str(details, "quantization_level"),
+            family=_name(details, "family"),
+            parameter_size=_name(details, "parameter_size"),
+            quantization_level=_name(details, "quantization_level"),
             parameters=_str(obj, "parameters"),
             template=_str(obj, "template"),
             modelfile=_str(obj, "modelfile"),
@@ -237,7 +244,7 @@ class ModelDetails:
 class RunningModel:
     """A loaded model, from `/api/ps` (every number range-checked: None is unknown)."""
 
-    name: str
+    name: DisplayText
     size: int | None = None
     """Bytes in memory."""
     size_vram: int | None = None
@@ -250,7 +257,7 @@ class RunningModel:
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> RunningModel:
         return cls(
-            name=_str(obj, "name") or _str(obj, "model"),
+            name=_name(obj, "name") or _name(obj, "model"),
             size=_count(obj, "size"),
             size_vram=_count(obj, "size_vram"),
             expires_at=server_time(obj.get("expires_at")),
@@ -262,8 +269,8 @@ class RunningModel:
 class PullProgress:
     """One line of `/api/pull` progress."""
 
-    status: str
-    digest: str = ""
+    status: DisplayText
+    digest: DisplayText = EMPTY
     total: int | None = None
     """Bytes of the layer (None: unknown, or out of range)."""
     completed: int | None = None
@@ -273,7 +280,7 @@ class PullProgress:
     def from_json(cls, obj: dict[str, Any]) -> PullProgress:
         return cls(
             status=_str(obj, "status"),
-            digest=_str(obj, "digest"),
+            digest=_name(obj, "digest"),
             total=_count(obj, "total"),
             completed=_count(obj, "completed"),
         )

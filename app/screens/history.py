@@ -19,6 +19,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
+from ..core.display_text import DisplayText, one_line, sanitize
 from ..store import StoreError
 
 if TYPE_CHECKING:
@@ -538,7 +539,7 @@ class HistoryActions:
         self.app.push_screen(
             TextPromptScreen(
                 "Rename the conversation",
-                conversation.title or conversation.display_title,
+                conversation.display_title,  # display-safe (a title may come from a file)
                 placeholder="Empty: named after its first message",
             ),
             renamed,
@@ -587,7 +588,7 @@ class HistoryActions:
             return
         conversation = self.conversations.get(conversation_id)
         widget = self._list_widget()
-        title = conversation.display_title if conversation else None
+        title: str | None = conversation.display_title if conversation else None
         if title is None and widget is not None:
             entry = widget.entry(conversation_id)
             title = entry.title if entry is not None else None
@@ -604,9 +605,11 @@ class HistoryActions:
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete “{title}”?",
-                "It goes to the trash folder: press u in the list to restore it "
-                "(t shows the trash).",
+                sanitize(f"Delete “{title}”?"),
+                DisplayText(
+                    "It goes to the trash folder: press u in the list to restore it "
+                    "(t shows the trash)."
+                ),
                 yes="Delete",
                 danger=True,
             ),
@@ -626,7 +629,7 @@ class HistoryActions:
         if entry is not None:
             self._trashed.append(entry)
             self.notify(
-                f"Deleted “{title}”. Press u in the conversation list to restore it.",
+                sanitize(f"Deleted “{title}”. Press u in the conversation list to restore it."),
                 title="Moved to the trash",
                 markup=False,
                 timeout=10,
@@ -755,7 +758,9 @@ class HistoryActions:
 
         if path.exists():
             self.app.push_screen(
-                ConfirmScreen(f"{path.name} exists. Replace it?", str(path), yes="Replace"),
+                ConfirmScreen(
+                    one_line(f"{path.name} exists. Replace it?"), one_line(str(path)), yes="Replace"
+                ),
                 lambda yes: write() if yes else None,
             )
         else:

@@ -35,6 +35,7 @@ from typing import Any
 
 import tomli_w
 
+from ..core.display_text import one_line, sanitize_optional
 from ..models import ChatMessage, ChatOptions, Conversation, DeletedMessage, ReplyStats, ToolCall
 
 SCHEMA_VERSION = 1
@@ -309,10 +310,10 @@ def _stats(raw: dict[str, Any]) -> ReplyStats:
     range is taken as unknown rather than making the file unreadable."""
     model = raw.get("model")
     reason = raw.get("done_reason")
-    stats = ReplyStats(model=model if isinstance(model, str) else "")
+    stats = ReplyStats(model=one_line(model if isinstance(model, str) else ""))
     for key in _STAT_INTS:
         setattr(stats, key, _stat_count(raw.get(key)))
-    stats.done_reason = reason if isinstance(reason, str) else None
+    stats.done_reason = sanitize_optional(reason if isinstance(reason, str) else None)
     stats.first_token_seconds = _stat_seconds(raw.get("first_token_seconds"))
     stats.thinking_seconds = _stat_seconds(raw.get("thinking_seconds"))
     stats.structured = raw.get("structured") is True
@@ -448,8 +449,9 @@ def from_document(doc: dict[str, Any]) -> Conversation:
     raw_messages = _get(doc, "messages", list, [])
     conversation = Conversation(
         id=conversation_id,
-        title=_get(doc, "title", str, ""),
-        model=_get(doc, "model", str, ""),
+        # Names from a file are shown: display-safe from here on.
+        title=one_line(_get(doc, "title", str, "")),
+        model=one_line(_get(doc, "model", str, "")),
         system=_get(doc, "system", str, ""),
         chat_options=chat_options,
         messages=[_message(m, i) for i, m in enumerate(raw_messages)],

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..core.display_text import one_line
 from ..models import title_from_text
 from .atomic import ensure_private_dir
 
@@ -164,7 +165,7 @@ def display_title(document: dict[str, Any]) -> str:
     """The list title of a conversation document (as `Conversation.display_title`)."""
     title = document.get("title") or ""
     if title:
-        return title
+        return one_line(str(title))
     for message in document.get("messages", []):
         content = message.get("content", "")
         if message.get("role") == "user" and content.strip():
