@@ -147,6 +147,31 @@ async def confirm_ready(pilot) -> None:
     await wait_until(pilot, lambda: screen.accepts_keys)
 
 
+async def type_burst(pilot, text: str) -> None:
+    """Type `text` as one burst, as a terminal delivers fast typing: every key is made and
+    handed to the app before any is handled (as `pilot.press` makes them, but without its
+    pause after each key, which on a busy machine can outlast the gap that tells typing
+    from a command key). Then let the app handle them all."""
+    import unicodedata
+
+    from textual import events
+    from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
+
+    app = pilot.app
+    for key in text:
+        name = _character_to_key(key) if not key.isalnum() else key
+        try:
+            char: str | None = unicodedata.lookup(
+                _get_unicode_name_from_key(REPLACED_KEYS.get(name, name))
+            )
+        except KeyError:
+            char = key
+        event = events.Key(name, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+    await pilot.pause()
+
+
 async def wait_for_workers(pilot) -> None:
     """Let every worker of the app finish."""
     await pilot.app.workers.wait_for_complete()

@@ -14,7 +14,7 @@ from app.config import Config
 from app.models import ChatMessage, ChatOptions, Conversation
 from app.screens.main import MainScreen
 from app.store import ConversationStore
-from tests.conftest import confirm_ready, screen_text, wait_until
+from tests.conftest import confirm_ready, screen_text, type_burst, wait_until
 
 START = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 
@@ -668,7 +668,7 @@ async def test_a_sentence_typed_in_the_list_goes_to_the_input_and_changes_nothin
         await focus_list(pilot, app)
         highlighted = conversation_list(app).options.highlighted
         sentence = "what about today, yes all done"
-        await pilot.press(*sentence)
+        await type_burst(pilot, sentence)
         await wait_until(pilot, lambda: app.screen.prompt.text == sentence)
         assert app.screen.prompt.has_focus
         assert isinstance(app.screen, MainScreen)  # no dialog opened

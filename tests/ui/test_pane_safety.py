@@ -15,7 +15,7 @@ from app.screens.confirm import ConfirmScreen
 from app.screens.main import MainScreen
 from app.store import ConversationStore
 from app.widgets.message_pane import MessagePane
-from tests.conftest import confirm_ready, screen_text, wait_until
+from tests.conftest import confirm_ready, screen_text, type_burst, wait_until
 
 WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 MODEL = "llama3.2:latest"
@@ -102,7 +102,7 @@ async def test_a_sentence_typed_in_the_pane_goes_to_the_input_and_changes_nothin
             selected = found.selected
             thinking = found._items[1].thinking_open
             prompt.clear()
-            await pilot.press(*sentence)
+            await type_burst(pilot, sentence)
             await wait_until(pilot, lambda sentence=sentence: prompt.text == sentence)
             assert app.focused is prompt
             assert app.screen is screen  # no dialog opened
