@@ -15,7 +15,6 @@ guarded against a burst of keys) that y confirms.
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 
 from textual.app import ComposeResult
@@ -24,26 +23,11 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Static
 
+from ..tools.shown import escape
 from .confirm import ConfirmScreen
 
-_NAMED = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\"}
-_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-"""Controls, formatting (bidi overrides, zero-width), surrogates, private use, unassigned,
-line and paragraph separators: nothing a reader can see for what it is."""
 ESCAPE_STYLE = "reverse"
 """How an escape is drawn: it never looks like the characters it is made of."""
-
-
-def _escape(character: str) -> str | None:
-    """The escape shown for a character that cannot be shown as itself (None: it can)."""
-    if character in _NAMED:
-        return _NAMED[character]
-    if unicodedata.category(character) not in _HIDDEN_CATEGORIES:
-        return None
-    code = ord(character)
-    if code < 0x100:
-        return f"\\x{code:02x}"
-    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def visible(text: str) -> Content:
@@ -52,14 +36,14 @@ def visible(text: str) -> Content:
     parts: list[str | tuple[str, str]] = []
     plain: list[str] = []
     for character in text:
-        escape = _escape(character)
-        if escape is None:
+        shown = escape(character)
+        if shown is None:
             plain.append(character)
             continue
         if plain:
             parts.append("".join(plain))
             plain = []
-        parts.append((escape, ESCAPE_STYLE))
+        parts.append((shown, ESCAPE_STYLE))
     if plain:
         parts.append("".join(plain))
     return Content.assemble(*parts)

@@ -3,11 +3,14 @@ it or push it out of view, and keys typed before it was seen do not answer it.""
 
 from __future__ import annotations
 
+import shlex
+
 from textual.widgets import Button
 
 from app.screens.confirm import ConfirmScreen
 from app.screens.tool_confirm import ToolConfirmScreen, visible
 from app.tools import REFUSED
+from app.tools.shown import command_line
 from tests.conftest import confirm_ready, screen_text, wait_until
 from tests.ui.test_tools import MODEL, SHOUT, connected, finished, messages, send, tools_config
 
@@ -22,6 +25,13 @@ FAKE = (
 def answered(app) -> bool:
     """The tool's result went back to the model, which answered."""
     return finished(app) and len(messages(app)) >= 4 and messages(app)[-1].role == "assistant"
+
+
+def test_a_command_line_is_one_line_that_reads_back_exactly():
+    argv = ["grep", "a\nb", "\\n", "\x1b[2J", "it's"]
+    line = command_line(argv)
+    assert line == "grep 'a\\nb' '\\\\n' '\\x1b[2J' 'it'\"'\"'s'"
+    assert shlex.split(line) == ["grep", "a\\nb", "\\\\n", "\\x1b[2J", "it's"]
 
 
 def test_control_characters_and_newlines_are_made_visible():
@@ -53,6 +63,10 @@ async def test_an_argument_cannot_fake_the_command_nor_hide_the_buttons(make_app
         # starts a line of its own, and its newlines and escape sequence are shown.
         assert not any(line.strip(" │╭╮╰╯").startswith("It runs this") for line in lines)
         assert "\\n\\nIt runs this command" in text.replace("\n", "")
+        # Behind the question, the tool's message in the conversation is one line too.
+        asking = messages(app)[-1].content
+        assert asking.startswith("Asking you before running: ") and "\n" not in asking
+        assert "\\n\\nIt runs this command" in asking
         block = screen.query_one("#tool-arguments")
         assert block.outer_size.height <= 14
         assert block.max_scroll_y > 0  # the rest is there, a scroll away
