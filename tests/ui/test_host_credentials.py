@@ -5,11 +5,15 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+from textual.widgets import Select
+
+from app.config import Config
 from app.ollama.host import MASK
 from tests.conftest import screen_text, wait_until
 from tests.ui.test_model_settings import connected, main, reply_done, send
 
 PASSWORD = "hunter2-s3cret"
+MODEL = "llama3.2:latest"
 
 
 async def test_a_password_in_the_host_is_sent_shown_masked_and_never_saved(
@@ -47,3 +51,40 @@ async def test_without_the_password_the_server_refuses(make_app, demo_server):
         await wait_until(pilot, lambda: main(app).connection == "unreachable")
         await wait_until(pilot, lambda: "401" in screen_text(app))
     assert all("authorization" not in r.headers for r in demo_server.requests)
+
+
+async def test_the_banner_the_sidebar_and_notices_mask_the_password(make_app, demo_server):
+    """An unnamed host: the sidebar shows where it is, masked. A named host that is down:
+    the banner names it masked. Switching hosts says so, masked."""
+    demo_server.basic_auth = ("alice", PASSWORD)
+    where = f"127.0.0.1:{demo_server.port}"
+    down = "http://bob:other-secret@127.0.0.1:9"  # the discard port: nothing listens
+    config = Config(hosts={"box": f"http://alice:{PASSWORD}@{where}", "lab": down})
+    app = make_app(config=config, host=f"http://carol:third-secret@{where}", model=MODEL)
+    async with app.run_test(size=(140, 30)) as pilot:
+        shown = f"carol:{MASK}@{where}"
+        await wait_until(pilot, lambda: f"○ {shown}" in text(app))  # the status line
+        picker = main(app).query_one("#host-select", Select)  # the sidebar's
+        await wait_until(pilot, lambda: picker.prompt == shown)
+        await main(app).switch_host("lab")
+        await wait_until(
+            pilot, lambda: f"Nothing is listening at bob:{MASK}@127.0.0.1:9" in text(app)
+        )
+        await main(app).switch_host("box")
+        await connected(pilot)
+        assert main(app).current.host == "box"
+        notices = [
+            f"Now using lab (bob:{MASK}@127.0.0.1:9).",
+            f"Now using box (alice:{MASK}@{where}).",
+        ]
+        await wait_until(
+            pilot, lambda: all(n in [m.message for m in app._notifications] for n in notices)
+        )
+        for secret in (PASSWORD, "other-secret", "third-secret"):
+            assert secret not in text(app)
+            assert not any(secret in n.message for n in app._notifications)
+
+
+def text(app) -> str:
+    """The screen's text, toasts included, without the frame's line breaks."""
+    return screen_text(app).replace("\n", " ")
