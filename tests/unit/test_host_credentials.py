@@ -90,3 +90,21 @@ async def test_a_connection_error_shows_the_user_not_the_password(demo_server):
     await client.aclose()
     assert "hunter2" not in caught.value.message
     assert f"alice:{MASK}@127.0.0.1:9" in caught.value.message
+
+
+def test_a_password_recorded_by_an_older_version_is_dropped(tmp_path):
+    """Older versions recorded `http://[user:password@host:port]:80`: it is read without
+    the credentials, and saved without them."""
+    from app.models import Conversation
+    from app.store import ConversationStore
+    from app.store.codec import conversation_document, from_document
+
+    mangled = "http://[alice:hunter2@gpu-box:8080]:80"
+    doc = conversation_document(Conversation(title="t", model="m"))
+    doc["host"] = mangled
+    assert from_document(doc).host == "http://gpu-box:8080"
+    store = ConversationStore(tmp_path / "data")
+    assert store.save(Conversation(title="t", model="m", host=mangled))
+    (path,) = store.conversations_dir.glob("*.toml")
+    assert b"hunter2" not in path.read_bytes() and b"gpu-box:8080" in path.read_bytes()
+    assert from_document(conversation_document(Conversation(host="gpu"))).host == "gpu"
