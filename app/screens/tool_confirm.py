@@ -56,8 +56,7 @@ def summary(argv: Sequence[str], timeout: float) -> Content:
     return Content.assemble(
         "It runs ",
         visible(argv[0]).stylize("bold"),
-        f" with {arguments} (no shell; stopped after {timeout:g} s). "
-        "Each argument is one row below, exactly as passed.",
+        f" with {arguments} (no shell; stopped after {timeout:g} s).",
     )
 
 
@@ -100,7 +99,7 @@ class ToolConfirmScreen(ConfirmScreen):
             if self.detail:
                 yield Static(Content(self.detail), classes="dialog-detail")
             with VerticalScroll(id="tool-arguments") as block:
-                block.border_title = "The command, one argument a row"
+                block.border_title = "The command, one argument a row, exactly as passed"
                 for index, argument in enumerate(self.argv):
                     with Horizontal(classes="tool-argument"):
                         yield Static(f"{index:>2}", classes="tool-argument-index")

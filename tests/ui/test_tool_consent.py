@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shlex
 
+import pytest
 from textual.widgets import Button
 
 from app.screens.confirm import ConfirmScreen
@@ -42,10 +43,13 @@ def test_control_characters_and_newlines_are_made_visible():
     assert len(shown.spans) == 7
 
 
-async def test_an_argument_cannot_fake_the_command_nor_hide_the_buttons(make_app, demo_server):
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_an_argument_cannot_fake_the_command_nor_hide_the_buttons(
+    make_app, demo_server, size: tuple[int, int]
+):
     demo_server.forced_tool_calls = [{"function": {"name": "shout", "arguments": {"text": FAKE}}}]
     app = make_app(model=MODEL, config=tools_config(enabled=True, custom=(SHOUT,)))
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await connected(pilot)
         await send(pilot, "shout it")
         await confirm_ready(pilot)
@@ -58,7 +62,8 @@ async def test_an_argument_cannot_fake_the_command_nor_hide_the_buttons(make_app
         assert sum("with 3 arguments (no shell" in line for line in lines) == 1
         for button in screen.query(Button):
             region = button.region
-            assert region.height > 0 and region.bottom <= 30 and region.y >= 0, button.id
+            assert region.height == 3 and region in screen.region, button.id
+            assert screen.get_widget_at(*region.center)[0] is button  # nothing covers it
         # The fake text stays inside the framed block, on the argument's row: it never
         # starts a line of its own, and its newlines and escape sequence are shown.
         assert not any(line.strip(" │╭╮╰╯").startswith("It runs this") for line in lines)
@@ -68,7 +73,7 @@ async def test_an_argument_cannot_fake_the_command_nor_hide_the_buttons(make_app
         assert asking.startswith("Asking you before running: ") and "\n" not in asking
         assert "\\n\\nIt runs this command" in asking
         block = screen.query_one("#tool-arguments")
-        assert block.outer_size.height <= 14
+        assert block.outer_size.height <= size[1] * 0.3 + 2
         assert block.max_scroll_y > 0  # the rest is there, a scroll away
         # Nothing from the model reaches the terminal as a control character.
         assert "\x1b" not in text and "\u202e" not in text
