@@ -24,7 +24,7 @@ from textual.content import Content
 from textual.widgets import Button, Static
 
 from ..tools.shown import escape
-from .confirm import ConfirmScreen
+from .confirm import ConfirmScreen, GuardedQuestion
 
 ESCAPE_STYLE = "reverse"
 """How an escape is drawn: it never looks like the characters it is made of."""
@@ -60,7 +60,7 @@ def summary(argv: Sequence[str], timeout: float) -> Content:
     )
 
 
-class ToolConfirmScreen(ConfirmScreen):
+class ToolConfirmScreen(GuardedQuestion[bool]):
     """Run a tool of the user's own? y runs it once, n (or Escape) does not, A then y
     allows it for the rest of the session. Dismisses with True (run) or False;
     `always_chosen` says the user allowed it for good.
@@ -69,6 +69,14 @@ class ToolConfirmScreen(ConfirmScreen):
     """
 
     BINDINGS = [
+        Binding("y", "answer(True)", "Run", id="tool_confirm.run", tooltip="Run it once"),
+        Binding(
+            "n,escape,q",
+            "answer(False)",
+            "Don't run",
+            id="tool_confirm.refuse",
+            tooltip="Do not run it (the model is told)",
+        ),
         Binding(
             "A,shift+a",
             "ask_always",
@@ -88,9 +96,13 @@ class ToolConfirmScreen(ConfirmScreen):
             argv: The program and its arguments, exactly as they will be passed.
             timeout: Seconds before the program is stopped.
         """
-        super().__init__(question, description, yes="Run", no="Don't run", danger=True)
+        super().__init__()
+        self.question = question
+        self.detail = description
         self.argv = list(argv)
         self.timeout = timeout
+        self.always_chosen = False
+        """True if the user allowed the tool for good (the screen then dismisses with True)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog tool-confirm"):
@@ -105,17 +117,19 @@ class ToolConfirmScreen(ConfirmScreen):
                         yield Static(f"{index:>2}", classes="tool-argument-index")
                         yield Static(visible(argument), classes="tool-argument-text")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes} (y)", id="yes", variant="error")
+                yield Button("Run (y)", id="yes", variant="error")
                 yield Button("Always allow… (A)", id="always")
-                yield Button(f"{self.no} (n)", id="no")
+                yield Button("Don't run (n)", id="no")
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # The lower-case a of the plain question answers nothing here.
-        return action != "always"
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def action_answer(self, answer: bool) -> None:
+        """Close the question with this answer."""
+        self.dismiss(answer)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        event.prevent_default()  # ConfirmScreen's own handler would answer as well
         if event.button.id == "always":
             self.action_ask_always()
             return

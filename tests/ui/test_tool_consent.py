@@ -9,6 +9,7 @@ import pytest
 from textual.widgets import Button
 
 from app.screens.confirm import ConfirmScreen
+from app.screens.help import screen_bindings
 from app.screens.tool_confirm import ToolConfirmScreen, visible
 from app.tools import REFUSED
 from app.tools.shown import command_line
@@ -93,6 +94,9 @@ async def test_keys_typed_in_a_burst_never_answer_and_always_takes_two_steps(mak
         await pilot.press(*"a yes A", "enter", "y")
         assert app.screen is first and not first.always_chosen
         await confirm_ready(pilot)
+        # F1 lists the capital A for "always", and no other key for it.
+        ids = {row.binding_id for row in screen_bindings(first)}
+        assert "tool_confirm.always" in ids and "confirm.always" not in ids
         # A lower-case a, however deliberate, is not "always"; nor is Enter "run".
         await pilot.press("a")
         await pilot.pause(0.35)

@@ -13,7 +13,6 @@ import tomllib
 from datetime import UTC, datetime
 
 from app.config import Config, ToolsConfig, UserToolConfig
-from app.screens.confirm import ConfirmScreen
 from app.screens.tool_confirm import ToolConfirmScreen
 from app.tools import REFUSED, ToolSet
 from tests.conftest import confirm_ready, screen_text, wait_until
@@ -73,10 +72,10 @@ async def send(pilot, text: str) -> None:
     await wait_until(pilot, lambda: len(messages(app)) > count)
 
 
-async def confirm_screen(pilot) -> ConfirmScreen:
+async def confirm_screen(pilot) -> ToolConfirmScreen:
     await confirm_ready(pilot)
     screen = pilot.app.screen
-    assert isinstance(screen, ConfirmScreen)
+    assert isinstance(screen, ToolConfirmScreen)
     return screen
 
 
