@@ -88,3 +88,12 @@ async def test_the_banner_the_sidebar_and_notices_mask_the_password(make_app, de
 def text(app) -> str:
     """The screen's text, toasts included, without the frame's line breaks."""
     return screen_text(app).replace("\n", " ")
+
+
+async def test_an_ipv4_mapped_loopback_address_is_not_flagged(make_app, demo_server):
+    """`[::ffff:127.0.0.1]` is this machine: no "plain HTTP" warning for it."""
+    app = make_app(host=f"[::ffff:127.0.0.1]:{demo_server.port}", model=MODEL)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await wait_until(pilot, lambda: "[::ffff:127.0.0.1]" in text(app))
+        assert not main(app).status.insecure
+        assert "plain HTTP" not in text(app) and "unencrypted" not in text(app)
