@@ -11,6 +11,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 
 from .assets import STYLES
+from .core.display_text import one_line, sanitize
 from .screens.main import MainScreen
 from .services import Services
 from .terminal_colours import SIXTEEN_COLOURS, for_sixteen_colours
@@ -89,7 +90,9 @@ class OlladeckApp(App[None]):
         if theme in self.available_themes:
             self.theme = theme
         elif theme:
-            self._notices.append(f"Unknown theme '{theme}' in the config; using the default.")
+            self._notices.append(
+                f"Unknown theme '{one_line(theme)}' in the config; using the default."
+            )
 
     def get_css_variables(self) -> dict[str, str]:
         """The theme's colours; in a terminal of 16 colours, none that turns red but an
@@ -126,7 +129,8 @@ class OlladeckApp(App[None]):
 
     def on_mount(self) -> None:
         for notice in self._notices:
-            self.notify(notice, severity="warning", timeout=15, markup=False)
+            # They may quote the config (a value, a line of a broken file): display-safe.
+            self.notify(sanitize(notice), severity="warning", timeout=15, markup=False)
         self.watch(self, "theme", self._remember_theme, init=False)
         self.call_after_refresh(self._write_config_template)
         self.call_after_refresh(_collect_garbage_again)
@@ -140,7 +144,7 @@ class OlladeckApp(App[None]):
         known = {row.binding_id for row in all_bindings()}
         unknown = sorted(set(self.services.config.keymap) - known)
         if unknown:
-            names = ", ".join(f'"{name}"' for name in unknown)
+            names = ", ".join(f'"{one_line(name)}"' for name in unknown)
             self.notify(
                 f"[keymap] in the config names no such key binding: {names}. F1 lists the ids.",
                 severity="warning",
@@ -183,10 +187,25 @@ class OlladeckApp(App[None]):
             yield from commands()
 
     async def action_quit(self) -> None:
-        """Stop streaming replies (each is saved), then exit."""
-        screen = self.screen
-        if isinstance(screen, MainScreen):
-            await screen.stop_all_replies()
+        """Stop streaming replies (each is saved), then exit; if a conversation could not
+        be saved, ask first (see `screens/unsaved.py`)."""
+        main = next((s for s in self.screen_stack if isinstance(s, MainScreen)), None)
+        if main is not None:
+            if any(w.group == "quit" and not w.is_finished for w in self.workers):
+                return  # the question about unsaved conversations is on screen
+            from .screens import unsaved
+
+            await main.stop_all_replies()
+            await unsaved.wait_for_saves(main)
+            if unsaved.unsaved(main):
+                self.run_worker(
+                    unsaved.quit_safely(main),
+                    group="quit",
+                    exclusive=True,
+                    exit_on_error=False,
+                    description="Saving before quitting",
+                )
+                return
         self.exit()
 
     async def on_unmount(self) -> None:

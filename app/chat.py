@@ -2,55 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+# The sanitizer lives in core/display_text.py; re-exported for the modules that take it
+# from here.
+from .core.display_text import DisplayText as DisplayText
+from .core.display_text import one_line as one_line
+from .core.display_text import sanitize as sanitize
 from .models import ChatMessage, Conversation, DeletedMessage, ReplyStats, ToolCall
 
 if TYPE_CHECKING:
     from .ollama.types import ChatChunk
-
-# C0 controls (but tab and newline), DEL and C1 controls become visible symbols, so that
-# escape sequences from a model (or a pasted file) can never reach the terminal.
-_CONTROL_MAP = {i: 0x2400 + i for i in range(0x20) if i not in (0x09, 0x0A)}
-_CONTROL_MAP[0x7F] = 0x2421
-_CONTROL_MAP.update({i: 0xFFFD for i in range(0x80, 0xA0)})
-_HAS_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def sanitize(text: str) -> str:
-    """Text safe to display: control characters (ESC included) shown as symbols.
-
-    `\\r\\n` line ends become `\\n`; a lone `\\r` becomes a visible symbol.
-    """
-    if "\r\n" in text:
-        text = text.replace("\r\n", "\n")
-    if _HAS_CONTROL.search(text) is None:
-        return text
-    return text.translate(_CONTROL_MAP)
-
-
-# For a name on one line: newline and tab as symbols too, and what cannot be shown as
-# escapes (a line or paragraph separator; a lone surrogate, which is how Python reads a
-# byte of a file name that is not UTF-8).
-_ONE_LINE_MAP: dict[int, int | str] = {**_CONTROL_MAP, 0x09: 0x2409, 0x0A: 0x240A}
-_ONE_LINE_MAP.update({i: f"\\u{i:04x}" for i in (0x2028, 0x2029)})
-_ONE_LINE_MAP.update({i: f"\\x{i - 0xDC00:02x}" for i in range(0xDC80, 0xDD00)})
-_ONE_LINE_MAP.update({i: f"\\u{i:04x}" for i in range(0xD800, 0xE000) if i not in _ONE_LINE_MAP})
-_NOT_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
-
-
-def one_line(text: str) -> str:
-    """A file name or path as plain text for one line (never read as markup).
-
-    Newline, carriage return and tab become `␊`, `␍` and `␉`, other control characters
-    symbols as in `sanitize`; a byte that is not UTF-8 (a lone surrogate) becomes `\\xff`.
-    """
-    if _NOT_ONE_LINE.search(text) is None:
-        return text
-    return text.translate(_ONE_LINE_MAP)
 
 
 class ThinkSplitter:

@@ -89,6 +89,9 @@ class Config:
     """Not a setting: the `[hosts]` names left out because their address is malformed."""
     host_problems: tuple[str, ...] = field(default=(), metadata=NOT_A_SETTING)
     """Not a setting: why `host` or a `[hosts]` entry was left out (said at start)."""
+    keymap_problems: tuple[str, ...] = field(default=(), metadata=NOT_A_SETTING)
+    """Not a setting: `[keymap]` entries left out because a key name is invalid (said at
+    start; the binding keeps its default keys)."""
 
     @property
     def resolved_data_dir(self) -> Path:
@@ -192,7 +195,31 @@ def parse_config(text: str, source: str = "config.toml") -> Config:
         values["tools"] = _parse_tools(values["tools"], source)
     _check_request_defaults(values, source)
     _drop_bad_hosts(values, text, source)
+    _drop_bad_keys(values, text, source)
     return Config(**values)
+
+
+def _drop_bad_keys(values: dict[str, Any], text: str, source: str) -> None:
+    """Leave out `[keymap]` entries with a key name that names no key, saying why (in
+    place): such a binding would never run (Enter sending nothing), so it keeps its
+    default keys instead."""
+    from .key_names import invalid_key_names
+
+    keymap = dict(values.get("keymap", {}))
+    problems: list[str] = []
+    for binding_id, keys in list(keymap.items()):
+        invalid = invalid_key_names(keys)
+        if invalid:
+            del keymap[binding_id]
+            names = ", ".join(f"'{name}'" for name in invalid)
+            where = _line_of(text, binding_id, "keymap")
+            problems.append(
+                f"{source}{where}: [keymap] '{binding_id}': {names} is not a key name "
+                "(F1 shows the names); its default keys are kept."
+            )
+    if problems:
+        values["keymap"] = keymap
+        values["keymap_problems"] = tuple(problems)
 
 
 def _drop_bad_hosts(values: dict[str, Any], text: str, source: str) -> None:
@@ -425,7 +452,7 @@ def load_config(path: Path | None = None) -> tuple[Config, str | None]:
         config = parse_config(text, str(path))
     except ConfigError as exc:
         return Config(), f"{exc}. Using the defaults."
-    return config, "\n".join(config.host_problems) or None
+    return config, "\n".join((*config.host_problems, *config.keymap_problems)) or None
 
 
 # -- the file on disk -------------------------------------------------------------------------

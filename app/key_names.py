@@ -41,3 +41,32 @@ def bound_key(screen: Screen[Any], *, binding_id: str = "", action: str = "") ->
         if (binding_id and binding.id == binding_id) or (action and binding.action == action):
             return key_text(key)
     return None
+
+
+_MODIFIER_NAMES = frozenset({"ctrl", "shift", "alt", "super", "meta", "hyper"})
+
+
+def invalid_key_names(keys: str) -> list[str]:
+    """The names in a comma-separated list of keys (as `[keymap]` and `Binding` take
+    them) that name no key Textual knows: such a key never matches anything pressed."""
+    from textual.keys import KEY_NAME_REPLACEMENTS, Keys, key_to_character
+
+    known = {key.value for key in Keys} | set(KEY_NAME_REPLACEMENTS.values())
+    invalid: list[str] = []
+    for name in keys.split(","):
+        name = name.strip()
+        *modifiers, key = name.split("+") if name else [""]
+        valid = (
+            bool(key)
+            and all(modifier in _MODIFIER_NAMES for modifier in modifiers if modifier)
+            and (
+                key in known
+                # A character alone is a key; with a modifier, only a letter or digit is
+                # (others go by name: "ctrl+right_square_bracket", not "ctrl+]").
+                or (len(key) == 1 and key.isprintable() and (key.isalnum() or not modifiers))
+                or (len(key) > 1 and key_to_character(key) is not None)
+            )
+        )
+        if not valid:
+            invalid.append(name)
+    return invalid

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from .core.display_text import DisplayText, one_line
+
 Role = Literal["system", "user", "assistant", "tool"]
 MessageState = Literal["complete", "streaming", "stopped", "error"]
 FormatSpec = str | dict[str, Any] | None
@@ -154,20 +156,20 @@ class Conversation:
     restart: they are saved with it, never sent)."""
 
     @property
-    def display_title(self) -> str:
+    def display_title(self) -> DisplayText:
         """The title, or the start of the first user message, or a placeholder."""
         if self.title:
-            return self.title
+            return one_line(self.title)
         for message in self.messages:
             if message.role == "user" and message.content.strip():
                 return title_from_text(message.content)
-        return "New conversation"
+        return DisplayText("New conversation")
 
 
-def title_from_text(text: str, limit: int = 48) -> str:
+def title_from_text(text: str, limit: int = 48) -> DisplayText:
     """A one-line title from the start of a message."""
-    line = " ".join(text.split())
+    line = one_line(" ".join(text.split()))
     if len(line) <= limit:
         return line
     cut = line[:limit].rsplit(" ", 1)[0] or line[:limit]
-    return cut.rstrip(" ,.;:") + "…"
+    return DisplayText(cut.rstrip(" ,.;:") + "…")

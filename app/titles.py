@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .core.display_text import EMPTY, DisplayText
 from .models import Conversation, title_from_text
 
 TITLE_PROMPT = (
@@ -32,10 +33,10 @@ def title_request(conversation: Conversation) -> dict[str, Any] | None:
     }
 
 
-def clean_title(reply: str) -> str:
+def clean_title(reply: str) -> DisplayText:
     """A one-line title from the model's reply (reasoning, quotes and Markdown removed)."""
     text = _THINK.sub("", reply)
     line = next((line.strip() for line in text.splitlines() if line.strip()), "")
     line = re.sub(r"^(?:#+\s*|title:\s*|\*\*)+", "", line, flags=re.IGNORECASE)
     line = line.strip(" \"'`*\u201c\u201d\u2018\u2019").rstrip(" .,;:")
-    return title_from_text(line, limit=60) if line else ""
+    return title_from_text(line, limit=60) if line else EMPTY

@@ -8,11 +8,14 @@ set), so `curl http://127.0.0.1:11434/api/chat -d @file.json` replays it. No Tex
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
-from .chat import chat_body, history_messages, message_to_api
+from .chat import DisplayText, chat_body, history_messages, message_to_api, sanitize
 from .models import ChatMessage, ChatOptions, Conversation, ToolCall
+
+_C1 = re.compile("[\x7f-\x9f\ud800-\udfff]")
 
 _ROLES = ("system", "user", "assistant", "tool")
 
@@ -36,8 +39,14 @@ def export_body(conversation: Conversation, image_b64: Callable[[str], str]) -> 
 
 
 def export_json(conversation: Conversation, image_b64: Callable[[str], str]) -> str:
-    """`export_body` as pretty JSON text."""
-    return json.dumps(export_body(conversation, image_b64), indent=2, ensure_ascii=False) + "\n"
+    """`export_body` as pretty JSON text.
+
+    JSON escapes the C0 controls (ESC as `\\u001b`); DEL and the C1 controls (`\\x9b`
+    starts a sequence on some terminals) are escaped too, so that the file is safe to `cat`.
+    """
+    text = json.dumps(export_body(conversation, image_b64), indent=2, ensure_ascii=False)
+    # Only inside strings (JSON's own syntax is ASCII): the escape means the same character.
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
 
 
 def _heading(message: ChatMessage) -> str:
@@ -51,8 +60,12 @@ def _heading(message: ChatMessage) -> str:
     return f"## {'You' if message.role == 'user' else 'System'} · {when}"
 
 
-def export_markdown(conversation: Conversation) -> str:
-    """The conversation as a Markdown document a person can read."""
+def export_markdown(conversation: Conversation) -> DisplayText:
+    """The conversation as a Markdown document a person can read.
+
+    Control characters (but newline and tab) are written as visible symbols (ESC as
+    `␛`): a terminal showing the file never gets an escape sequence from it.
+    """
     lines = [f"# {conversation.display_title}", ""]
     lines.append(f"- Model: {conversation.model or 'none'}")
     lines.append(f"- Started: {conversation.created_at:%Y-%m-%d %H:%M} UTC")
@@ -85,7 +98,7 @@ def export_markdown(conversation: Conversation) -> str:
             lines += ["*(stopped)*", ""]
         elif message.state == "error" and message.error:
             lines += [f"*(failed: {message.error})*", ""]
-    return "\n".join(lines).rstrip("\n") + "\n"
+    return sanitize("\n".join(lines).rstrip("\n") + "\n")
 
 
 def _string(value: Any, what: str) -> str:
@@ -138,32 +151,21 @@ def _message(raw: Any, index: int, put_image: Callable[[bytes], str]) -> ChatMes
     return message
 
 
-def import_body(data: Any, put_image: Callable[[bytes], str], *, host: str = "") -> Conversation:
-    """A new conversation from an `/api/chat` body (as `export_body` writes it).
+def _checked_settings(data: dict[str, Any], dropped: list[str]) -> ChatOptions:
+    """The request settings of an imported body, checked as the settings screen checks
+    them (`options.py`); an invalid one is left out (never sent) and noted in `dropped`."""
+    from .options import InvalidValue, check_format, check_keep_alive, check_option, check_think
 
-    Args:
-        data: The parsed JSON.
-        put_image: Stores image bytes, returns the reference (raises ValueError for bytes
-            that are not an image).
-        host: Recorded as the conversation's host.
-
-    Raises:
-        ImportProblem: not a chat body; says what is wrong.
-    """
-    if not isinstance(data, dict):
-        raise ImportProblem("the file is not a JSON object")
-    model = _string(data.get("model", ""), "model")
-    raw_messages = data.get("messages")
-    if not isinstance(raw_messages, list):
-        raise ImportProblem("there is no list of messages")
-    messages = [_message(m, i, put_image) for i, m in enumerate(raw_messages)]
-    system = ""
-    if messages and messages[0].role == "system" and not messages[0].images:
-        system = messages.pop(0).content
-    options = data.get("options")
-    options = {} if options is None else options
-    if not isinstance(options, dict):
+    raw_options = data.get("options")
+    raw_options = {} if raw_options is None else raw_options
+    if not isinstance(raw_options, dict):
         raise ImportProblem("options is not an object")
+    options: dict[str, Any] = {}
+    for name, value in raw_options.items():
+        try:
+            options[name] = check_option(str(name), value)
+        except InvalidValue as exc:
+            dropped.append(f"option {name}: {exc}")
     fmt = data.get("format")
     if fmt is not None and not isinstance(fmt, str | dict):
         raise ImportProblem('format is neither "json" nor a JSON schema')
@@ -178,25 +180,78 @@ def import_body(data: Any, put_image: Callable[[bytes], str], *, host: str = "")
     stream = data.get("stream", True)
     if not isinstance(stream, bool):
         raise ImportProblem("stream is not true or false")
+    settings: dict[str, Any] = {}
+    for key, value, check in (
+        ("format", fmt, check_format),
+        ("keep_alive", keep_alive, check_keep_alive),
+        ("think", think, check_think),
+    ):
+        try:
+            settings[key] = check(value)
+        except InvalidValue as exc:
+            dropped.append(f"{key}: {exc}")
+            settings[key] = None
+    return ChatOptions(options=options, stream=stream, **settings)
+
+
+def import_body(
+    data: Any,
+    put_image: Callable[[bytes], str],
+    *,
+    host: str = "",
+    dropped: list[str] | None = None,
+) -> Conversation:
+    """A new conversation from an `/api/chat` body (as `export_body` writes it).
+
+    Args:
+        data: The parsed JSON.
+        put_image: Stores image bytes, returns the reference (raises ValueError for bytes
+            that are not an image).
+        host: Recorded as the conversation's host.
+        dropped: Gets a line for each setting left out because it is invalid (checked as
+            the settings screen checks it: an invalid value is never sent).
+
+    Raises:
+        ImportProblem: not a chat body; says what is wrong.
+    """
+    if not isinstance(data, dict):
+        raise ImportProblem("the file is not a JSON object")
+    model = _string(data.get("model", ""), "model")
+    raw_messages = data.get("messages")
+    if not isinstance(raw_messages, list):
+        raise ImportProblem("there is no list of messages")
+    messages = [_message(m, i, put_image) for i, m in enumerate(raw_messages)]
+    system = ""
+    if messages and messages[0].role == "system" and not messages[0].images:
+        system = messages.pop(0).content
+    chat_options = _checked_settings(data, dropped if dropped is not None else [])
     return Conversation(
-        model=model,
-        system=system,
-        chat_options=ChatOptions(
-            options=dict(options), format=fmt, keep_alive=keep_alive, think=think, stream=stream
-        ),
-        messages=messages,
-        host=host,
+        model=model, system=system, chat_options=chat_options, messages=messages, host=host
     )
 
 
-def import_json(text: str, put_image: Callable[[bytes], str], *, host: str = "") -> Conversation:
+def import_json(
+    text: str,
+    put_image: Callable[[bytes], str],
+    *,
+    host: str = "",
+    dropped: list[str] | None = None,
+) -> Conversation:
     """`import_body` for JSON text.
 
     Raises:
-        ImportProblem: not JSON, or not a chat body.
+        ImportProblem: not JSON, nested too deeply to read, or not a chat body.
     """
+    deep = ImportProblem(
+        "it is nested too deeply to read (arrays or objects inside one another hundreds of times)"
+    )
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise deep from None
     except ValueError as exc:
         raise ImportProblem(f"not valid JSON ({exc})") from None
-    return import_body(data, put_image, host=host)
+    try:
+        return import_body(data, put_image, host=host, dropped=dropped)
+    except RecursionError:
+        raise deep from None

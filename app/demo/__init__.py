@@ -1,5 +1,5 @@
 """A simulated Ollama server, for `--demo`, the tests and the benchmarks."""
 
-from .server import DemoServer, Fault, RecordedRequest, ThreadedDemoServer
+from .server import HOSTILE, DemoServer, Fault, RecordedRequest, ThreadedDemoServer
 
-__all__ = ["DemoServer", "Fault", "RecordedRequest", "ThreadedDemoServer"]
+__all__ = ["HOSTILE", "DemoServer", "Fault", "RecordedRequest", "ThreadedDemoServer"]

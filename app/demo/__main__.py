@@ -18,6 +18,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reply-tokens", type=int, default=None, help="make every reply N tokens")
     parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds")
     parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="put terminal escape sequences in every string sent (a client must show them inert)",
+    )
+    parser.add_argument(
         "--log-done", action="store_true", help="print `done <unix time>` after each reply"
     )
     args = parser.parse_args(argv)
@@ -27,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
             token_rate=args.rate,
             reply_tokens=args.reply_tokens,
             first_token_delay=args.first_token_delay,
+            hostile=args.hostile,
         )
         if args.log_done:
             server.on_reply_done = lambda: print(f"done {time.time():.6f}", flush=True)

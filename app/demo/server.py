@@ -3,7 +3,8 @@
 It backs `olladeck --demo`, the tests and the benchmarks. Besides the endpoints it can
 misbehave on purpose (`inject`): drop the connection mid-stream, send an error line or a
 line that is not JSON, answer with an HTTP error, hang, delay the first token, or split its
-writes into pieces of a few bytes (cutting UTF-8 characters in two).
+writes into pieces of a few bytes (cutting UTF-8 characters in two). A `hostile` server puts
+terminal escape sequences (`HOSTILE`) in every string it sends.
 """
 
 from __future__ import annotations
@@ -48,6 +49,18 @@ FaultKind = Literal[
     "slow_first_token",  # wait `delay` seconds before the first chunk
     "slow",  # wait `delay` seconds before answering at all (any endpoint)
 ]
+
+
+HOSTILE = (
+    "\x1b]2;PWNED-TITLE\x07"  # OSC 2: retitles the terminal
+    "\x1b[31mPWNED-RED\x1b[0m"  # SGR colours
+    "\x1b]52;c;UFdORUQ=\x07"  # OSC 52: writes the clipboard
+    "\x1b[2J"  # CSI 2J: clears the screen
+    "\x9b31mPWNED-C1"  # a C1 CSI
+    "\x07"  # BEL
+)
+"""What a `hostile` server adds to every string it sends: escape sequences that a
+terminal would obey if the client showed them as they are."""
 
 
 @dataclass
@@ -182,6 +195,7 @@ class DemoServer:
         split_writes: bool = False,
         pull_seconds: float = 2.0,
         load_seconds: float = 0.0,
+        hostile: bool = False,
     ) -> None:
         """
         Args:
@@ -191,6 +205,7 @@ class DemoServer:
             split_writes: Write every response in pieces of 1-7 bytes.
             pull_seconds: How long a simulated pull takes.
             load_seconds: How long a simulated model load takes.
+            hostile: Put escape sequences in every string sent (see `hostile`).
         """
         self.token_rate = token_rate
         self.first_token_delay = first_token_delay
@@ -207,6 +222,11 @@ class DemoServer:
         """When set (user, password), every request without that HTTP basic auth is
         answered 401, as by Ollama behind a reverse proxy that asks for a password."""
         self.version = "0.13.0"
+        self.hostile = hostile
+        """When set, every string the server sends carries `HOSTILE` (model names, details,
+        capabilities, the version, error texts, done reasons, tool call names, thinking and
+        content). It still finds a model by its name whatever follows it, so that a client
+        that shows the escape sequences as symbols (and sends those back) can chat."""
         self.models: dict[str, DemoModel] = {m.name: m for m in DEMO_MODELS}
         self.modified: dict[str, str] = {}
         """When a model was pulled or copied here (RFC 3339); the others date from before."""
@@ -257,6 +277,10 @@ class DemoServer:
     def _arrived(self, name: str) -> None:
         self.modified[name] = self._stamp()
         self._recent[name] = max(self._recent.values(), default=0) + 1
+
+    def _hostile(self, text: str) -> str:
+        """`text` as a hostile server sends it."""
+        return text + HOSTILE if self.hostile else text
 
     def chat_requests(self) -> list[Any]:
         """The bodies of every `/api/chat` request so far."""
@@ -396,7 +420,7 @@ class DemoServer:
                 await reader.read()
             return False
         if fault is not None and fault.kind == "http_error":
-            await self._send_json(writer, fault.status, {"error": fault.message})
+            await self._send_json(writer, fault.status, {"error": self._hostile(fault.message)})
             return True
         if fault is not None and fault.kind == "slow":
             await asyncio.sleep(fault.delay)
@@ -419,7 +443,7 @@ class DemoServer:
         try:
             return await handler(request, writer, fault)
         except _BadRequest as exc:
-            await self._send_json(writer, exc.status, {"error": exc.message})
+            await self._send_json(writer, exc.status, {"error": self._hostile(exc.message)})
             return True
 
     def _authorized(self, request: RecordedRequest) -> bool:
@@ -437,17 +461,18 @@ class DemoServer:
         return True
 
     async def _version(self, request: RecordedRequest, writer: Any, fault: Fault | None) -> bool:
-        await self._send_json(writer, 200, {"version": self.version})
+        await self._send_json(writer, 200, {"version": self._hostile(self.version)})
         return True
 
     def _details(self, model: DemoModel) -> dict[str, Any]:
+        hostile = self._hostile
         return {
             "parent_model": "",
-            "format": "gguf",
-            "family": model.family,
-            "families": [model.family],
-            "parameter_size": model.parameter_size,
-            "quantization_level": model.quantization,
+            "format": hostile("gguf"),
+            "family": hostile(model.family),
+            "families": [hostile(model.family)],
+            "parameter_size": hostile(model.parameter_size),
+            "quantization_level": hostile(model.quantization),
         }
 
     async def _tags(self, request: RecordedRequest, writer: Any, fault: Fault | None) -> bool:
@@ -459,8 +484,8 @@ class DemoServer:
         )
         models = [
             {
-                "name": m.name,
-                "model": m.name,
+                "name": self._hostile(m.name),
+                "model": self._hostile(m.name),
                 "modified_at": self.modified.get(m.name, _INSTALLED_AT),
                 "size": m.size,
                 "digest": f"{abs(hash(m.name)) & ((1 << 64) - 1):016x}" * 4,
@@ -478,28 +503,34 @@ class DemoServer:
         if not isinstance(name, str) or not name:
             raise _BadRequest(400, "model is required")
         model = self.models.get(canonical(name))
+        if model is None and self.hostile:
+            # The name it gave, whatever the client made of the escape sequences after it.
+            known = [n for n in self.models if name.startswith(n)]
+            model = self.models[max(known, key=len)] if known else None
         if model is None:
             raise _BadRequest(404, f"model '{name}' not found")
         return model
 
     async def _show(self, request: RecordedRequest, writer: Any, fault: Fault | None) -> bool:
         model = self._model(request.body)
+        hostile = self._hostile
+        capabilities = [*model.capabilities, HOSTILE] if self.hostile else list(model.capabilities)
         await self._send_json(
             writer,
             200,
             {
-                "license": model.license,
-                "modelfile": model.modelfile,
-                "parameters": 'temperature 0.7\nstop "<|end|>"',
-                "template": "{{ .Prompt }}",
-                "system": "",
+                "license": hostile(model.license),
+                "modelfile": hostile(model.modelfile),
+                "parameters": hostile('temperature 0.7\nstop "<|end|>"'),
+                "template": hostile("{{ .Prompt }}"),
+                "system": hostile(""),
                 "details": self._details(model),
                 "model_info": {
                     "general.architecture": model.family,
                     "general.parameter_count": 8_000_000_000,
                     f"{model.family}.context_length": model.context_length,
                 },
-                "capabilities": list(model.capabilities),
+                "capabilities": capabilities,
                 "modified_at": "2026-11-01T10:00:00Z",
             },
         )
@@ -524,8 +555,8 @@ class DemoServer:
             )
             running.append(
                 {
-                    "name": name,
-                    "model": name,
+                    "name": self._hostile(name),
+                    "model": self._hostile(name),
                     "size": model.size + 500_000_000,
                     "size_vram": int((model.size + 500_000_000) * 0.8),
                     "digest": "0" * 64,
@@ -572,6 +603,9 @@ class DemoServer:
         await self._start_stream(writer)
 
         async def line(obj: dict[str, Any]) -> None:
+            for key in ("status", "error"):
+                if key in obj:
+                    obj[key] = self._hostile(obj[key])
             await self._stream_line(writer, json.dumps(obj).encode() + b"\n")
 
         await line({"status": "pulling manifest"})
@@ -746,10 +780,10 @@ class DemoServer:
                 await asyncio.sleep(self.load_seconds)
                 self.loaded[model.name] = None if keep is None else time.monotonic() + keep
             final = {
-                "model": model.name,
+                "model": self._hostile(model.name),
                 "created_at": self._stamp(),
                 "message": {"role": "assistant", "content": ""},
-                "done_reason": "unload" if unload else "load",
+                "done_reason": self._hostile("unload" if unload else "load"),
                 "done": True,
             }
             if stream:
@@ -761,6 +795,14 @@ class DemoServer:
             return True
 
         plan = self._plan(model, body)
+        if self.hostile:
+            plan.thinking = [*plan.thinking, HOSTILE] if plan.thinking else []
+            plan.content = [*plan.content, HOSTILE]
+            plan.done_reason = self._hostile(plan.done_reason)
+            for call in plan.tool_calls:
+                function = call.get("function")
+                if isinstance(function, dict) and isinstance(function.get("name"), str):
+                    function["name"] = self._hostile(function["name"])
         was_loaded = model.name in self.loaded
         started = time.monotonic()
         if not was_loaded:
@@ -778,7 +820,7 @@ class DemoServer:
         count = len(plan.thinking) + len(plan.content) + (1 if plan.tool_calls else 0)
         rate = self.token_rate or 42.0
         final: dict[str, Any] = {
-            "model": model.name,
+            "model": self._hostile(model.name),
             "created_at": "",
             "message": {"role": "assistant", "content": ""},
             "done": True,
@@ -831,7 +873,7 @@ class DemoServer:
             line = (
                 json.dumps(
                     {
-                        "model": model.name,
+                        "model": self._hostile(model.name),
                         "created_at": self._stamp(),
                         "message": message,
                         "done": False,
@@ -860,7 +902,7 @@ class DemoServer:
             return fault.kind not in ("disconnect", "hang_after")
         if plan.tool_calls:
             tool_line = {
-                "model": model.name,
+                "model": self._hostile(model.name),
                 "created_at": self._stamp(),
                 "message": {"role": "assistant", "content": "", "tool_calls": plan.tool_calls},
                 "done": False,
@@ -879,7 +921,8 @@ class DemoServer:
             writer.close()
             return True
         if fault.kind == "error_line":
-            await self._stream_line(writer, json.dumps({"error": fault.message}).encode() + b"\n")
+            error = {"error": self._hostile(fault.message)}
+            await self._stream_line(writer, json.dumps(error).encode() + b"\n")
             await self._end_stream(writer)
             return True
         if fault.kind == "garbage":

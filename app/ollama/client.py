@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from ..core.display_text import DisplayText, one_line, sanitize
 from .chunked import raw_body
 from .errors import (
     CapabilityError,
@@ -74,19 +75,25 @@ def _dumps(body: dict[str, Any]) -> bytes:
     return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
-def _error_text(body: bytes) -> tuple[str, bool]:
+def _error_text(body: bytes) -> tuple[DisplayText, bool]:
     """Ollama's `error` field from an error body, and whether there was one (Ollama
-    always sends one); otherwise a short body as it is, or "" for a page (HTML)."""
+    always sends one); otherwise a short body as it is, or "" for a page (HTML). Made
+    display-safe here: it is shown to the user."""
     try:
         obj = json.loads(body)
     except ValueError:
         obj = None
     if isinstance(obj, dict) and isinstance(obj.get("error"), str):
-        return obj["error"], True
+        return sanitize(obj["error"]), True
     text = body.decode("utf-8", "replace").strip()
     if "<" in text or len(text) > 200:
-        return "", False  # a web page: its markup says nothing to the user
-    return text, False
+        return DisplayText(""), False  # a web page: its markup says nothing to the user
+    return sanitize(text), False
+
+
+def _stream_error(obj: dict[str, Any]) -> OllamaStreamError:
+    """The error of an `{"error": ...}` line, display-safe."""
+    return OllamaStreamError(sanitize(str(obj["error"])))
 
 
 class OllamaClient:
@@ -241,18 +248,18 @@ class OllamaClient:
                 async for data in response.aiter_bytes():
                     for obj in decoder.feed(data):
                         if "error" in obj:
-                            raise OllamaStreamError(str(obj["error"]))
+                            raise _stream_error(obj)
                         yield obj
             except httpx.TransportError as exc:
                 raise self._map_transport_error(exc, streaming=True) from exc
             for obj in decoder.close():
                 if "error" in obj:
-                    raise OllamaStreamError(str(obj["error"]))
+                    raise _stream_error(obj)
                 yield obj
 
     # -- endpoints -------------------------------------------------------------------------
 
-    async def version(self) -> str:
+    async def version(self) -> DisplayText:
         """The server's version (`GET /api/version`)."""
         try:
             obj = await self._json("GET", "/api/version")
@@ -263,7 +270,7 @@ class OllamaClient:
         version = obj.get("version")
         if not isinstance(version, str):
             raise self._unreachable(NotOllamaError(self.host.label, 200))
-        return version
+        return one_line(version)
 
     async def tags(self) -> list[ModelInfo]:
         """The models on the server (`GET /api/tags`)."""
@@ -307,7 +314,7 @@ class OllamaClient:
                     try:
                         for obj in decoder.iter_feed(data):
                             if "error" in obj:
-                                raise OllamaStreamError(str(obj["error"]))
+                                raise _stream_error(obj)
                             chunk = ChatChunk.from_json(obj)
                             batch.append(chunk)
                             if chunk.done:
@@ -323,7 +330,7 @@ class OllamaClient:
                 raise self._map_transport_error(exc, streaming=True) from exc
             for obj in decoder.close():
                 if "error" in obj:
-                    raise OllamaStreamError(str(obj["error"]))
+                    raise _stream_error(obj)
                 chunk = ChatChunk.from_json(obj)
                 yield [chunk]
                 if chunk.done:
@@ -353,7 +360,7 @@ class OllamaClient:
             raise OllamaDisconnectedError("the reply was empty")
         obj = objs[-1]
         if "error" in obj:
-            raise OllamaStreamError(str(obj["error"]))
+            raise _stream_error(obj)
         chunk = ChatChunk.from_json(obj)
         if not chunk.done:
             raise OllamaDisconnectedError("the reply was not marked done")

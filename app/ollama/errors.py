@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from ..core.display_text import DisplayText, sanitize
+
 ConnectionFailure = Literal["refused", "dns", "timeout", "unreachable", "tls", "other"]
 
 
@@ -12,8 +14,9 @@ class OllamaError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
-        self.message = message
-        """One plain sentence saying what went wrong."""
+        self.message: DisplayText = sanitize(message)
+        """One plain sentence saying what went wrong (display-safe: it may quote the
+        server)."""
 
     @property
     def hint(self) -> str:
@@ -75,7 +78,7 @@ class ModelNotFoundError(OllamaResponseError):
         super().__init__(status, error)
         self.model = model
         name = f"'{model}' " if model else ""
-        self.message = f"The model {name}is not on this server: {self.error}"
+        self.message = sanitize(f"The model {name}is not on this server: {self.error}")
 
     @property
     def hint(self) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.display_text import EMPTY, DisplayText, one_line, sanitize, sanitize_optional
+
 METRIC_KEYS = (
     "total_duration",
     "load_duration",
@@ -27,11 +29,11 @@ class ChatChunk:
     """Raw tool calls, `[{"function": {"name": ..., "arguments": {...}}}]`."""
     done: bool = False
     """True on the last line."""
-    done_reason: str | None = None
+    done_reason: DisplayText | None = None
     """`stop`, `length`, `load`, `unload`, ... on the last line."""
     metrics: dict[str, int] = field(default_factory=dict)
     """Nanosecond timings and token counts from the last line."""
-    model: str = ""
+    model: DisplayText = EMPTY
     """The model that answered."""
 
     @classmethod
@@ -62,15 +64,20 @@ class ChatChunk:
             thinking=thinking,
             tool_calls=tool_calls,
             done=done,
-            done_reason=reason if isinstance(reason, str) else None,
+            done_reason=sanitize_optional(reason if isinstance(reason, str) else None),
             metrics=metrics,
-            model=model if isinstance(model, str) else "",
+            model=one_line(model if isinstance(model, str) else ""),
         )
 
 
-def _str(obj: dict[str, Any], key: str) -> str:
+def _str(obj: dict[str, Any], key: str) -> DisplayText:
+    # Server text is made display-safe here, where it enters (names on one line).
     value = obj.get(key)
-    return value if isinstance(value, str) else ""
+    return sanitize(value) if isinstance(value, str) else EMPTY
+
+
+def _name(obj: dict[str, Any], key: str) -> DisplayText:
+    return one_line(_str(obj, key))
 
 
 def _int(obj: dict[str, Any], key: str) -> int:
@@ -82,29 +89,29 @@ def _int(obj: dict[str, Any], key: str) -> int:
 class ModelInfo:
     """A model on the server, from `/api/tags`."""
 
-    name: str
+    name: DisplayText
     size: int = 0
     """Bytes on disk."""
-    modified_at: str = ""
-    digest: str = ""
-    family: str = ""
-    parameter_size: str = ""
-    quantization_level: str = ""
-    format: str = ""
+    modified_at: DisplayText = EMPTY
+    digest: DisplayText = EMPTY
+    family: DisplayText = EMPTY
+    parameter_size: DisplayText = EMPTY
+    quantization_level: DisplayText = EMPTY
+    format: DisplayText = EMPTY
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> ModelInfo:
         details = obj.get("details") if isinstance(obj.get("details"), dict) else {}
         assert isinstance(details, dict)
         return cls(
-            name=_str(obj, "name") or _str(obj, "model"),
+            name=_name(obj, "name") or _name(obj, "model"),
             size=_int(obj, "size"),
-            modified_at=_str(obj, "modified_at"),
-            digest=_str(obj, "digest"),
-            family=_str(details, "family"),
-            parameter_size=_str(details, "parameter_size"),
-            quantization_level=_str(details, "quantization_level"),
-            format=_str(details, "format"),
+            modified_at=_name(obj, "modified_at"),
+            digest=_name(obj, "digest"),
+            family=_name(details, "family"),
+            parameter_size=_name(details, "parameter_size"),
+            quantization_level=_name(details, "quantization_level"),
+            format=_name(details, "format"),
         )
 
 
@@ -117,18 +124,18 @@ model pickers."""
 class ModelDetails:
     """What `/api/show` says about one model."""
 
-    name: str
-    capabilities: tuple[str, ...] = ()
+    name: DisplayText
+    capabilities: tuple[DisplayText, ...] = ()
     context_length: int = 0
     """The model's own context window (0 when the server did not say)."""
-    family: str = ""
-    parameter_size: str = ""
-    quantization_level: str = ""
-    parameters: str = ""
-    template: str = ""
-    modelfile: str = ""
-    license: str = ""
-    system: str = ""
+    family: DisplayText = EMPTY
+    parameter_size: DisplayText = EMPTY
+    quantization_level: DisplayText = EMPTY
+    parameters: DisplayText = EMPTY
+    template: DisplayText = EMPTY
+    modelfile: DisplayText = EMPTY
+    license: DisplayText = EMPTY
+    system: DisplayText = EMPTY
 
     def supports(self, capability: str) -> bool:
         """True when the model lists the capability (`vision`, `tools`, `thinking`, ...)."""
@@ -153,15 +160,15 @@ class ModelDetails:
                 break
         caps = obj.get("capabilities")
         capabilities = (
-            tuple(c for c in caps if isinstance(c, str)) if isinstance(caps, list) else ()
+            tuple(one_line(c) for c in caps if isinstance(c, str)) if isinstance(caps, list) else ()
         )
         return cls(
-            name=name,
+            name=one_line(name),
             capabilities=capabilities,
             context_length=context,
-            family=_str(details, "family"),
-            parameter_size=_str(details, "parameter_size"),
-            quantization_level=_str(details, "quantization_level"),
+            family=_name(details, "family"),
+            parameter_size=_name(details, "parameter_size"),
+            quantization_level=_name(details, "quantization_level"),
             parameters=_str(obj, "parameters"),
             template=_str(obj, "template"),
             modelfile=_str(obj, "modelfile"),
@@ -174,19 +181,19 @@ class ModelDetails:
 class RunningModel:
     """A loaded model, from `/api/ps`."""
 
-    name: str
+    name: DisplayText
     size: int = 0
     size_vram: int = 0
-    expires_at: str = ""
+    expires_at: DisplayText = EMPTY
     context_length: int = 0
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> RunningModel:
         return cls(
-            name=_str(obj, "name") or _str(obj, "model"),
+            name=_name(obj, "name") or _name(obj, "model"),
             size=_int(obj, "size"),
             size_vram=_int(obj, "size_vram"),
-            expires_at=_str(obj, "expires_at"),
+            expires_at=_name(obj, "expires_at"),
             context_length=_int(obj, "context_length"),
         )
 
@@ -195,8 +202,8 @@ class RunningModel:
 class PullProgress:
     """One line of `/api/pull` progress."""
 
-    status: str
-    digest: str = ""
+    status: DisplayText
+    digest: DisplayText = EMPTY
     total: int = 0
     completed: int = 0
 
@@ -204,7 +211,7 @@ class PullProgress:
     def from_json(cls, obj: dict[str, Any]) -> PullProgress:
         return cls(
             status=_str(obj, "status"),
-            digest=_str(obj, "digest"),
+            digest=_name(obj, "digest"),
             total=_int(obj, "total"),
             completed=_int(obj, "completed"),
         )

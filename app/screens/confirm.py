@@ -22,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
+from ..core.display_text import EMPTY, DisplayText
 from .modal import KeyedModal, ResultT
 
 GUARD = 0.3
@@ -92,8 +93,8 @@ class ConfirmScreen(GuardedQuestion[bool]):
 
     def __init__(
         self,
-        question: str,
-        detail: str = "",
+        question: DisplayText,
+        detail: DisplayText = EMPTY,
         *,
         yes: str = "Yes",
         no: str = "No",

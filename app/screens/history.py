@@ -19,6 +19,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
+from ..core.display_text import DisplayText, one_line, sanitize
 from ..store import StoreError
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 
     from ..models import Conversation
     from ..services import Services
-    from ..store import MergeReport, TrashEntry
+    from ..store import MergeReport, StoreProblem, TrashEntry
     from ..store.index import IndexEntry, ReconcileReport, SearchHit
     from ..widgets.conversation_list import ConversationList
     from ..widgets.message_pane import MessagePane
@@ -68,6 +69,18 @@ class DiskChecked(Message):
         self.generation = generation
         self.changed = changed
         """Opened conversations whose file someone else wrote."""
+
+
+class IndexDamaged(Message):
+    """A query found the index file damaged: it is rebuilt from the files."""
+
+
+class FileQuarantined(Message):
+    """A conversation file that could not be read was moved to the quarantine folder."""
+
+    def __init__(self, problem: StoreProblem) -> None:
+        super().__init__()
+        self.problem = problem
 
 
 class ConversationMerged(Message):
@@ -169,15 +182,23 @@ class HistoryActions:
         self._poll_timer: Timer | None = None
         self._dir_stamp: int | None = None
         self._polls = 0
+        self._rebuilding = False
 
     # -- the index ---------------------------------------------------------------------------
 
     @work(thread=True, group="index", exit_on_error=False, description="Indexing conversations")
-    def load_conversations(self) -> None:
-        """Bring the index in step with the files (in a thread); the list fills as it goes."""
+    def load_conversations(self, fresh: bool = False) -> None:
+        """Bring the index in step with the files (in a thread); the list fills as it goes.
+
+        Args:
+            fresh: Delete the index first (it is damaged) and build it anew.
+        """
         store = self.services.store
         store.on_merge = self._merged_elsewhere
+        store.on_quarantine = self._quarantined
         worker = get_current_worker()
+        if fresh:
+            store.index.discard()
 
         def progress(report: ReconcileReport) -> None:
             self.post_message(IndexUpdated(report, finished=False))
@@ -198,6 +219,9 @@ class HistoryActions:
             return
         self._indexing = None
         self._report_failures(report)
+        if self._rebuilding:
+            self._rebuilding = False
+            self.notify("The conversation index is rebuilt.", title="Index rebuilt")
         first = not self._loaded
         self._loaded = True
         if first:
@@ -249,10 +273,44 @@ class HistoryActions:
                 self._dir_stamp = stamp
             generation = store.index.generation()
             changed = [cid for cid in list(self.conversations) if store.changed_on_disk(cid)]
-        except Exception:  # a busy or damaged index: try again next time
-            pass
+        except Exception as exc:  # a busy index: try again next time
+            self._check_index(exc)
         finally:
             self.post_message(DiskChecked(report, generation, changed))
+
+    def _check_index(self, exc: BaseException) -> None:
+        """After a query of the index failed (in any thread): if the file is damaged,
+        have it rebuilt."""
+        from ..store.index import is_damaged
+
+        if is_damaged(exc):
+            self.post_message(IndexDamaged())
+
+    def on_index_damaged(self) -> None:
+        if self._rebuilding:
+            return
+        self._rebuilding = True
+        self.notify(
+            "The conversation index (a cache of the files) is damaged: it is being rebuilt. "
+            "The list and search come back in a moment; no conversation is lost.",
+            title="Index damaged",
+            severity="warning",
+            timeout=10,
+        )
+        self.load_conversations(fresh=True)
+
+    def _quarantined(self, problem: StoreProblem) -> None:
+        # Called by the store in the writing thread.
+        self.post_message(FileQuarantined(problem))
+
+    def on_file_quarantined(self, event: FileQuarantined) -> None:
+        self.notify(
+            event.problem.message,
+            title="A conversation file was moved aside",
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
 
     def on_disk_checked(self, event: DiskChecked) -> None:
         self._polling = False
@@ -344,7 +402,8 @@ class HistoryActions:
         try:
             generation = index.generation()
             entries = index.entries()
-        except Exception:  # an unusable index: show what is open, rebuild later
+        except Exception as exc:  # an unusable index: show what is open, rebuild it
+            self._check_index(exc)
             generation, entries = -1, []
         if not get_current_worker().is_cancelled:
             self.post_message(EntriesListed(entries, generation))
@@ -480,7 +539,7 @@ class HistoryActions:
         self.app.push_screen(
             TextPromptScreen(
                 "Rename the conversation",
-                conversation.title or conversation.display_title,
+                conversation.display_title,  # display-safe (a title may come from a file)
                 placeholder="Empty: named after its first message",
             ),
             renamed,
@@ -529,7 +588,7 @@ class HistoryActions:
             return
         conversation = self.conversations.get(conversation_id)
         widget = self._list_widget()
-        title = conversation.display_title if conversation else None
+        title: str | None = conversation.display_title if conversation else None
         if title is None and widget is not None:
             entry = widget.entry(conversation_id)
             title = entry.title if entry is not None else None
@@ -546,9 +605,11 @@ class HistoryActions:
 
         self.app.push_screen(
             ConfirmScreen(
-                f"Delete “{title}”?",
-                "It goes to the trash folder: press u in the list to restore it "
-                "(t shows the trash).",
+                sanitize(f"Delete “{title}”?"),
+                DisplayText(
+                    "It goes to the trash folder: press u in the list to restore it "
+                    "(t shows the trash)."
+                ),
                 yes="Delete",
                 danger=True,
             ),
@@ -568,7 +629,7 @@ class HistoryActions:
         if entry is not None:
             self._trashed.append(entry)
             self.notify(
-                f"Deleted “{title}”. Press u in the conversation list to restore it.",
+                sanitize(f"Deleted “{title}”. Press u in the conversation list to restore it."),
                 title="Moved to the trash",
                 markup=False,
                 timeout=10,
@@ -697,7 +758,9 @@ class HistoryActions:
 
         if path.exists():
             self.app.push_screen(
-                ConfirmScreen(f"{path.name} exists. Replace it?", str(path), yes="Replace"),
+                ConfirmScreen(
+                    one_line(f"{path.name} exists. Replace it?"), one_line(str(path)), yes="Replace"
+                ),
                 lambda yes: write() if yes else None,
             )
         else:
@@ -764,15 +827,20 @@ class HistoryActions:
             except (ImageStoreError, OSError) as exc:
                 raise ValueError(str(exc)) from None
 
+        dropped: list[str] = []
+
         def load() -> Conversation:
-            conversation = import_json(path.read_text(encoding="utf-8"), put_image, host=host)
+            text = path.read_text(encoding="utf-8")
+            conversation = import_json(text, put_image, host=host, dropped=dropped)
             store.save(conversation)
             return conversation
 
         try:
             conversation = await asyncio.to_thread(load)
-        except (OSError, UnicodeDecodeError, ImportProblem, StoreError) as exc:
+        except (OSError, UnicodeDecodeError, ImportProblem, StoreError, RecursionError) as exc:
             reason = getattr(exc, "strerror", None) or exc
+            if isinstance(exc, RecursionError):
+                reason = "it is nested too deeply to save"
             self.notify(
                 f"{path.name} could not be imported: {reason}.",
                 title="Not imported",
@@ -787,6 +855,14 @@ class HistoryActions:
             f"Imported {count} message{'s' if count != 1 else ''} from {path.name}.",
             markup=False,
         )
+        if dropped:
+            self.notify(
+                "Left out (invalid, so never sent): " + "; ".join(dropped) + ".",
+                title="Some settings were not imported",
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )
         return conversation
 
     # -- full-text search --------------------------------------------------------------------
@@ -798,7 +874,11 @@ class HistoryActions:
         store = self.services.store
 
         def search(text: str) -> list[SearchHit]:
-            return store.index.search(text)
+            try:
+                return store.index.search(text)
+            except Exception as exc:
+                self._check_index(exc)
+                raise
 
         def chosen(hit: SearchHit | None) -> None:
             if hit is not None:
@@ -854,4 +934,5 @@ class HistoryActions:
     def on_unmount(self) -> None:
         store = self.services.store
         store.on_merge = None
+        store.on_quarantine = None
         store.close()

@@ -7,7 +7,7 @@ import contextlib
 import copy
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from ..chat import context_usage, sanitize
+from ..chat import context_usage, one_line, sanitize
+from ..core.display_text import EMPTY
 from ..hosts import DEMO_HOST, conversation_host, host_name, named_hosts, next_host
 from ..messages import SaveFailed
 from ..models import ChatMessage, ChatOptions, Conversation, now
@@ -313,7 +314,7 @@ class MainScreen(HistoryActions, Screen[None]):
         status.host = host.label
         status.demo = self.services.demo
         status.insecure = host.is_insecure_remote
-        status.model = self.current.model
+        status.model = one_line(self.current.model)
         self.pane.tools_for = self._tools_for
         self.pane.think_for = self._think_for
         # Any request that finds the server gone (a reply, a list, a pull) says so.
@@ -492,6 +493,13 @@ class MainScreen(HistoryActions, Screen[None]):
             self.post_message(SaveFailed(snapshot.conversation_id, str(exc)))
 
     def on_save_failed(self, event: SaveFailed) -> None:
+        if self.services.store.is_read_only(event.conversation_id):
+            from .unsaved import continue_as_copy
+
+            copy = continue_as_copy(self, event.conversation_id)
+            if copy is not None:
+                self._save_soon(copy)
+                return
         moment = time.monotonic()
         if moment - self._last_save_notice > 10:
             self._last_save_notice = moment
@@ -538,7 +546,7 @@ class MainScreen(HistoryActions, Screen[None]):
         editing = self._editing
         if editing is not None and editing[0] == conversation.id:
             self._end_edit(restore=False)
-            event.prompt_input.clear()
+            event.prompt_input.remove_sent(text)
             self.attachments.clear()
             await self.pane.resend_edited(
                 conversation, editing[1], text, images, self._image_names(images)
@@ -552,7 +560,7 @@ class MainScreen(HistoryActions, Screen[None]):
         conversation.messages.append(message)
         conversation.updated_at = now()
         self.conversations[conversation.id] = conversation
-        event.prompt_input.clear()
+        event.prompt_input.remove_sent(text)
         self.attachments.clear()
         await self.pane.add_message(message)
         await self.pane.start_reply(conversation)
@@ -677,7 +685,9 @@ class MainScreen(HistoryActions, Screen[None]):
         if self.connection == "connected":
             self.probe_server()
         if event.conversation_id != self.current.id:
-            self.notify(event.error, title="A reply failed", severity="error", markup=False)
+            self.notify(
+                sanitize(event.error), title="A reply failed", severity="error", markup=False
+            )
 
     # -- context meter --------------------------------------------------------------------
 
@@ -732,7 +742,7 @@ class MainScreen(HistoryActions, Screen[None]):
     # -- models ---------------------------------------------------------------------------
 
     def _show_model(self, model: str) -> None:
-        self.status.model = model
+        self.status.model = one_line(model)
         self._show_tools_state()
         self._sync_sidebar()
         self.update_context_meter()
@@ -817,7 +827,7 @@ class MainScreen(HistoryActions, Screen[None]):
         self.refresh_bindings()
         self.fetch_all_details()
 
-    async def _choose_chat_model(self, names: list[str]) -> str:
+    async def _choose_chat_model(self, names: Sequence[str]) -> str:
         """The model for a conversation that has none: the config's default, else the
         first listed (Ollama lists the most recently pulled first) that can chat: an
         embedding model, often pulled last for RAG, cannot."""
@@ -1347,8 +1357,8 @@ class MainScreen(HistoryActions, Screen[None]):
                 detail = f"Could not ask the server what it can do: {problem}"
             send = await self.app.push_screen_wait(
                 ConfirmScreen(
-                    f"{model} may not see images. Send the {images} anyway?",
-                    detail,
+                    sanitize(f"{model} may not see images. Send the {images} anyway?"),
+                    sanitize(detail),
                     yes="Send anyway",
                     no="Don't send",
                 )
@@ -1398,13 +1408,15 @@ class MainScreen(HistoryActions, Screen[None]):
         if details is not None and not details.supports("tools"):
             listed = ", ".join(details.capabilities) or "none"
             self.notify(
-                f"Tools on for this conversation, but {conversation.model} cannot call "
-                f"tools (its capabilities: {listed}). Choose a model that lists tools.",
+                sanitize(
+                    f"Tools on for this conversation, but {conversation.model} cannot call "
+                    f"tools (its capabilities: {listed}). Choose a model that lists tools."
+                ),
                 severity="warning",
                 markup=False,
             )
         else:
-            self.notify(f"Tools on for this conversation: {names}.", markup=False)
+            self.notify(sanitize(f"Tools on for this conversation: {names}."), markup=False)
 
     def _show_tools_state(self) -> None:
         conversation = self.current
@@ -1635,7 +1647,7 @@ class MainScreen(HistoryActions, Screen[None]):
         status.host = host.label
         status.demo = False
         status.insecure = host.is_insecure_remote
-        status.version = ""
+        status.version = EMPTY
         status.state = "connecting"
         self.connection = "connecting"
         self._retry_index = 0

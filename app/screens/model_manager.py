@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from ..assets import STYLES
-from ..chat import sanitize
+from ..chat import DisplayText, sanitize
 from ..ollama.errors import OllamaError
 from ..ollama.types import EMBEDDING_MARK
 from ..widgets.attachment_bar import human_size
@@ -222,7 +222,7 @@ class ModelManagerScreen(KeyedModal[str | None]):
                 human_size(model.size),
                 key=model.name,
             )
-        names = [m.name for m in models]
+        names: list[str] = [m.name for m in models]
         if selected in names:
             table.move_cursor(row=names.index(selected))
         if not models:
@@ -327,8 +327,10 @@ class ModelManagerScreen(KeyedModal[str | None]):
 
         self.app.push_screen(
             ConfirmScreen(
-                "A pull is running. Stop it and close?",
-                "Stopping closes the download; pulling again resumes where it stopped.",
+                DisplayText("A pull is running. Stop it and close?"),
+                DisplayText(
+                    "Stopping closes the download; pulling again resumes where it stopped."
+                ),
                 yes="Stop and close",
                 no="Keep pulling",
             ),
@@ -380,7 +382,9 @@ class ModelManagerScreen(KeyedModal[str | None]):
         self.app.push_screen(
             ConfirmScreen(
                 sanitize(f"Delete {name}?"),
-                "Its files are removed from the server; using it again means pulling it again.",
+                DisplayText(
+                    "Its files are removed from the server; using it again means pulling it again."
+                ),
                 yes="Delete",
                 danger=True,
             ),
@@ -465,7 +469,7 @@ class ModelManagerScreen(KeyedModal[str | None]):
                 return
             self.details[name] = details
         if what == "modelfile":
-            title, text = f"Modelfile of {name}", details.modelfile
+            title, text = f"Modelfile of {name}", str(details.modelfile)
         else:
             title, text = f"License of {name}", details.license or "(no license given)"
         self.app.push_screen(TextViewerScreen(title, text))

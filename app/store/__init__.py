@@ -3,6 +3,7 @@
 from .conversations import (
     ConversationStore,
     MergeReport,
+    NewerFileError,
     Snapshot,
     StoreError,
     StoreProblem,
@@ -15,6 +16,7 @@ __all__ = [
     "ImageStore",
     "ImageStoreError",
     "MergeReport",
+    "NewerFileError",
     "Snapshot",
     "StoreError",
     "StoreProblem",

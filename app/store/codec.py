@@ -34,6 +34,7 @@ from typing import Any
 
 import tomli_w
 
+from ..core.display_text import one_line, sanitize_optional
 from ..models import ChatMessage, ChatOptions, Conversation, DeletedMessage, ReplyStats, ToolCall
 
 SCHEMA_VERSION = 1
@@ -336,10 +337,10 @@ def _message(table: Any, index: int) -> ChatMessage:
         stats = None
         raw_stats = _get(table, "stats", dict, None)
         if raw_stats is not None:
-            stats = ReplyStats(model=_get(raw_stats, "model", str, ""))
+            stats = ReplyStats(model=one_line(_get(raw_stats, "model", str, "")))
             for key in _STAT_INTS:
                 setattr(stats, key, _get(raw_stats, key, int, None))
-            stats.done_reason = _get(raw_stats, "done_reason", str, None)
+            stats.done_reason = sanitize_optional(_get(raw_stats, "done_reason", str, None))
             ftt = _get(raw_stats, "first_token_seconds", (int, float), None)
             stats.first_token_seconds = None if ftt is None else float(ftt)
             think = _get(raw_stats, "thinking_seconds", (int, float), None)
@@ -432,8 +433,9 @@ def from_document(doc: dict[str, Any]) -> Conversation:
     raw_messages = _get(doc, "messages", list, [])
     conversation = Conversation(
         id=conversation_id,
-        title=_get(doc, "title", str, ""),
-        model=_get(doc, "model", str, ""),
+        # Names from a file are shown: display-safe from here on.
+        title=one_line(_get(doc, "title", str, "")),
+        model=one_line(_get(doc, "model", str, "")),
         system=_get(doc, "system", str, ""),
         chat_options=chat_options,
         messages=[_message(m, i) for i, m in enumerate(raw_messages)],

@@ -39,10 +39,19 @@ INDEX_FILE = "index.sqlite3"
 """The index, in the data dir (a cache: delete it and it is rebuilt)."""
 LOCK_FILE = ".lock"
 """Held (flock) by any instance checking and writing a conversation file."""
+SETTLE_SECONDS = 0.5
+"""A file that does not parse is quarantined only once it has not changed for this long:
+a sync tool may still be writing it (in place, a piece at a time)."""
+SETTLE_LIMIT = 6.0
+"""Longest wait for a file to stop changing; after it the file is left for next time."""
 
 
 class StoreError(Exception):
     """A conversation could not be read or written; the text says why, plainly."""
+
+
+class NewerFileError(StoreError):
+    """A conversation's file was written by a newer olladeck: it is never overwritten."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,11 @@ class ConversationStore:
         self._files: dict[str, _FileState] = {}
         self._deleted: set[str] = set()
         self._index: ConversationIndex | None = None
+        self._failed: dict[str, StoreError] = {}
+        """Conversations whose last write failed (with why), until one succeeds."""
+        self.on_quarantine: Callable[[StoreProblem], None] | None = None
+        """Called (from the thread that found it) when a file is moved aside unasked: a
+        write found it unreadable (a load reports it through its `StoreError`)."""
 
     # -- paths --------------------------------------------------------------------------
 
@@ -232,18 +246,24 @@ class ConversationStore:
         path = self.path_for(cid)
         report: MergeReport | None = None
         with self._lock(cid):
-            if cid in self._read_only:
-                raise StoreError(
-                    f"{path.name} was written by a newer olladeck; it is left untouched."
-                )
             if self._written.get(cid, 0) >= snapshot.seq or cid in self._deleted:
+                self._failed.pop(cid, None)
                 return False
             try:
-                self.ensure_dirs()
-            except OSError as exc:
-                raise StoreError(f"Could not save {path}: {exc.strerror or exc}.") from exc
-            with _file_lock(self.root / LOCK_FILE):
-                report = self._write_locked(cid, path, snapshot)
+                if cid in self._read_only:
+                    raise NewerFileError(
+                        f"{path.name} was written by a newer olladeck; it is left untouched."
+                    )
+                try:
+                    self.ensure_dirs()
+                except OSError as exc:
+                    raise StoreError(f"Could not save {path}: {exc.strerror or exc}.") from exc
+                with _file_lock(self.root / LOCK_FILE):
+                    report = self._write_locked(cid, path, snapshot)
+            except StoreError as exc:
+                self._failed[cid] = exc
+                raise
+            self._failed.pop(cid, None)
             self._written[cid] = snapshot.seq
         if report is not None and self.on_merge is not None:
             self.on_merge(report)
@@ -269,15 +289,26 @@ class ConversationStore:
         if state is not None and state.clean and state.digest == _digest(data):
             return None, None  # touched, not changed
         try:
-            conversation = loads(data.decode("utf-8"))
+            try:
+                conversation = loads(data.decode("utf-8"))
+            except (CodecError, UnicodeDecodeError) as exc:
+                if isinstance(exc, NewerSchemaError):
+                    raise
+                settled = self._settled(path)
+                if settled is None:
+                    reason = str(exc) if isinstance(exc, CodecError) else "not UTF-8"
+                    # Unreadable: keep it aside (nothing is lost), say so, and write ours.
+                    problem = self._quarantine(path, reason)
+                    if self.on_quarantine is not None:
+                        self.on_quarantine(problem)
+                    return None, None
+                conversation, data, _stat = settled
         except NewerSchemaError as exc:
             with self._guard:
                 self._read_only.add(cid)
-            raise StoreError(f"{path.name}: {exc}; it is left untouched.") from None
-        except (CodecError, UnicodeDecodeError) as exc:
-            # Unreadable: keep it aside (nothing is lost) and write ours.
-            self._quarantine(path, str(exc) if isinstance(exc, CodecError) else "not UTF-8")
-            return None, None
+            raise NewerFileError(f"{path.name}: {exc}; it is left untouched.") from None
+        except OSError as exc:
+            raise StoreError(f"Could not read {path}: {exc.strerror or exc}.") from exc
         conversation.id = cid
         return conversation_document(conversation), data
 
@@ -374,6 +405,14 @@ class ConversationStore:
             return False
         return state.stat != _stat_key(stat)
 
+    def unsaved(self) -> dict[str, StoreError]:
+        """Conversations whose last write failed, with why (a later success clears one)."""
+        return dict(self._failed)
+
+    def is_read_only(self, conversation_id: str) -> bool:
+        """True if the conversation's file was written by a newer olladeck."""
+        return conversation_id in self._read_only
+
     def forget(self, conversation_id: str) -> None:
         """Drop what is remembered about a conversation's file (it is no longer open)."""
         with self._lock(conversation_id):
@@ -426,31 +465,73 @@ class ConversationStore:
             moved_to=target,
         )
 
+    @staticmethod
+    def _parse(path: Path) -> tuple[Conversation, bytes, os.stat_result]:
+        """Read and parse one file (the codec's and the OS's exceptions pass through)."""
+        from .codec import loads
+
+        with path.open("rb") as handle:
+            stat = os.fstat(handle.fileno())
+            data = handle.read()
+        return loads(data.decode("utf-8")), data, stat
+
+    def _settled(self, path: Path) -> tuple[Conversation, bytes, os.stat_result] | None:
+        """A file that did not parse, read again until it parses or stops changing.
+
+        A sync tool writing a file in place leaves it half-written for a while: it is
+        quarantined only once it has not changed for `SETTLE_SECONDS`.
+
+        Returns:
+            The parsed file, or None if it stays unreadable although it no longer changes.
+
+        Raises:
+            StoreError: it was still changing after `SETTLE_LIMIT` (left where it is).
+            NewerSchemaError, OSError: as `_parse`.
+        """
+        from .codec import CodecError
+
+        deadline = time.monotonic() + SETTLE_LIMIT
+        last: tuple[int, int, int] | None = None
+        while True:
+            stat = path.stat()
+            key = _stat_key(stat)
+            if key != last:
+                last = key
+                try:
+                    return self._parse(path)
+                except (CodecError, UnicodeDecodeError):
+                    pass
+            elif time.time() - stat.st_mtime >= SETTLE_SECONDS:
+                return None
+            if time.monotonic() > deadline:
+                raise StoreError(f"{path.name} is still being written; it is read again later.")
+            time.sleep(0.05)
+
     def _read(self, path: Path) -> tuple[Conversation, bytes, os.stat_result]:
         """Parse one file; returns it with its bytes and the stat they were read at.
 
         Raises:
             StoreError: unreadable; the message says what was done with the file.
         """
-        from .codec import CodecError, NewerSchemaError, loads
+        from .codec import CodecError, NewerSchemaError
 
         try:
-            with path.open("rb") as handle:
-                stat = os.fstat(handle.fileno())
-                data = handle.read()
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise StoreError(self._quarantine(path, "not UTF-8 text").message) from None
-        except OSError as exc:
-            raise StoreError(f"{path.name} could not be read: {exc.strerror or exc}.") from exc
-        try:
-            conversation = loads(text)
+            try:
+                conversation, data, stat = self._parse(path)
+            except (CodecError, UnicodeDecodeError) as exc:
+                if isinstance(exc, NewerSchemaError):
+                    raise
+                settled = self._settled(path)
+                if settled is None:
+                    reason = str(exc) if isinstance(exc, CodecError) else "not UTF-8 text"
+                    raise StoreError(self._quarantine(path, reason).message) from None
+                conversation, data, stat = settled
         except NewerSchemaError as exc:
             with self._guard:
                 self._read_only.add(path.stem)
-            raise StoreError(f"{path.name}: {exc}; it is left untouched.") from None
-        except CodecError as exc:
-            raise StoreError(self._quarantine(path, str(exc)).message) from None
+            raise NewerFileError(f"{path.name}: {exc}; it is left untouched.") from None
+        except OSError as exc:
+            raise StoreError(f"{path.name} could not be read: {exc.strerror or exc}.") from exc
         if conversation.id != path.stem:
             # The file name is the identity on disk; a copied file keeps working.
             conversation.id = path.stem

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from ..core.display_text import one_line
 from ..models import title_from_text
 from .atomic import ensure_private_dir
 
@@ -68,6 +69,19 @@ HIGHLIGHT_END = "\x03"
 """Marks the end of a matching word in a search snippet."""
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_DAMAGED = ("SQLITE_CORRUPT", "SQLITE_NOTADB")
+"""The error names of SQLite for a database file that is damaged or not a database."""
+
+
+def is_damaged(exc: BaseException) -> bool:
+    """True if a query failed because the index file is damaged (not merely busy)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    if name.startswith(_DAMAGED):
+        return True
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
 
 
 class IndexEntry(NamedTuple):
@@ -146,7 +160,7 @@ def display_title(document: dict[str, Any]) -> str:
     """The list title of a conversation document (as `Conversation.display_title`)."""
     title = document.get("title") or ""
     if title:
-        return title
+        return one_line(str(title))
     for message in document.get("messages", []):
         content = message.get("content", "")
         if message.get("role") == "user" and content.strip():
@@ -357,6 +371,15 @@ class ConversationIndex:
         for suffix in ("", "-wal", "-shm"):
             with contextlib.suppress(OSError):
                 Path(f"{self.path}{suffix}").unlink()
+
+    def discard(self) -> None:
+        """Close every connection and delete the files: the next use creates an empty
+        index (a damaged one is rebuilt by a reconcile)."""
+        self.close()
+        with self._guard:
+            self._delete_files()
+            self._ready = False
+            self._failed.clear()
 
     def close(self) -> None:
         """Close every connection, each once its thread is done with it (the index can be

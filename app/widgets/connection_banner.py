@@ -8,6 +8,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from ..core.display_text import DisplayText
+
 
 class ConnectionBanner(Vertical):
     """Shown above the conversation while Ollama is unreachable."""
@@ -21,8 +23,14 @@ class ConnectionBanner(Vertical):
         with Horizontal(id="banner-actions"):
             yield Button("Use the demo server (F2)", id="banner-demo", compact=True)
 
-    def show_problem(self, message: str, hint: str, retry_in: float | None) -> None:
-        """Show why the server is unreachable."""
+    def show_problem(self, message: DisplayText, hint: str, retry_in: float | None) -> None:
+        """Show why the server is unreachable.
+
+        Args:
+            message: What went wrong (display-safe: it may quote the server).
+            hint: The app's own advice.
+            retry_in: Seconds to the next try, if one is due.
+        """
         text = f"Cannot reach Ollama. {message}"
         if hint:
             text += f"\n{hint}"

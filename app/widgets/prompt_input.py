@@ -121,6 +121,20 @@ class PromptInput(TextArea):
         """Send what was typed."""
         self.post_message(self.Submitted(self, self.text))
 
+    def remove_sent(self, sent: str) -> None:
+        """Take the text that was sent out of the input, keeping anything typed after it
+        (keys typed right after Enter reach the input before the message is handled).
+        Text that no longer starts with what was sent is left as it is: nothing typed
+        is ever erased."""
+        if not self.text.startswith(sent):
+            return
+        lines = sent.split("\n")
+        end = (len(lines) - 1, len(lines[-1]))
+        if self.text == sent:
+            self.clear()
+        else:
+            self.delete((0, 0), end)
+
     def action_newline(self) -> None:
         """Start a new line."""
         if not self.read_only:

@@ -6,6 +6,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from ..core.display_text import EMPTY, DisplayText
+
 WARNING = "⚠ plain HTTP"
 """Shown right after the host name for plain HTTP to another machine."""
 EXPLANATION = " · unencrypted HTTP to a remote host"
@@ -20,10 +22,10 @@ class StatusLine(Static):
     """The server's `host:port`."""
     state: reactive[str] = reactive("connecting")
     """`connecting`, `connected`, `unreachable`."""
-    version: reactive[str] = reactive("")
-    """The server's version, once known."""
-    model: reactive[str] = reactive("")
-    """The current conversation's model."""
+    version: reactive[DisplayText] = reactive(EMPTY)
+    """The server's version, once known (display-safe: the server says it)."""
+    model: reactive[DisplayText] = reactive(EMPTY)
+    """The current conversation's model (display-safe: a server or a file names it)."""
     demo: reactive[bool] = reactive(False)
     """True when talking to the built-in simulated server."""
     insecure: reactive[bool] = reactive(False)

@@ -9,10 +9,14 @@ from datetime import UTC, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from app.core.display_text import one_line
 from app.models import ChatMessage, ChatOptions, Conversation, ReplyStats, ToolCall
 from app.store.codec import CodecError, dumps, loads
 
 text = st.text(max_size=200)
+# Names are made display-safe when a file is read (see test_display_text.py): any name
+# that already is one round-trips.
+names = text.map(one_line)
 json_scalars = (
     st.none()
     | st.booleans()
@@ -39,7 +43,7 @@ option_values = (
 
 stats = st.builds(
     ReplyStats,
-    model=text,
+    model=names,
     eval_count=st.none() | st.integers(0, 10**9),
     eval_duration=st.none() | st.integers(0, 10**12),
     prompt_eval_count=st.none() | st.integers(0, 10**9),
@@ -74,8 +78,8 @@ conversations = st.builds(
     id=st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=30).filter(
         lambda s: s[0].isalnum()
     ),
-    title=text,
-    model=text,
+    title=names,
+    model=names,
     system=text,
     chat_options=st.builds(
         ChatOptions,

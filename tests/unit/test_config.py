@@ -55,3 +55,22 @@ def test_wrong_settings_are_named(text, match):
 def test_xdg_dirs_are_honoured(xdg: Path):
     assert config_path() == xdg / "config" / "olladeck" / "config.toml"
     assert default_data_dir() == xdg / "data" / "olladeck"
+
+
+def test_keymap_key_names_that_name_no_key_are_reported_with_the_line(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('theme = "nord"\n[keymap]\n"chat.send" = "enterr"\n"app.help" = "f12"\n')
+    config, problem = load_config(path)
+    # The binding keeps its default keys (Enter still sends); the others apply.
+    assert config.keymap == {"app.help": "f12"}
+    assert problem is not None
+    assert "(line 3): [keymap] 'chat.send': 'enterr' is not a key name" in problem
+    assert "default keys are kept" in problem
+    config = parse_config('[keymap]\n"chat.send" = "ctrl+s, contrl+x"\n"view.list" = "ctrl+]"\n')
+    assert config.keymap == {}
+    assert [line.split(": ", 1)[1] for line in config.keymap_problems] == [
+        "[keymap] 'chat.send': 'contrl+x' is not a key name (F1 shows the names); its "
+        "default keys are kept.",
+        "[keymap] 'view.list': 'ctrl+]' is not a key name (F1 shows the names); its "
+        "default keys are kept.",
+    ]

@@ -1,0 +1,1 @@
+"""Headless logic: no Textual, no Rich."""
