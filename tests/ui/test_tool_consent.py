@@ -8,6 +8,7 @@ import shlex
 import pytest
 from textual.widgets import Button
 
+from app.screens import confirm
 from app.screens.confirm import ConfirmScreen
 from app.screens.help import screen_bindings
 from app.screens.tool_confirm import ToolConfirmScreen, visible
@@ -83,7 +84,11 @@ async def test_an_argument_cannot_fake_the_command_nor_hide_the_buttons(
         assert messages(app)[-2].content == REFUSED
 
 
-async def test_keys_typed_in_a_burst_never_answer_and_always_takes_two_steps(make_app, demo_server):
+async def test_keys_typed_in_a_burst_never_answer_and_always_takes_two_steps(
+    make_app, demo_server, monkeypatch: pytest.MonkeyPatch
+):
+    # A longer guard than the app's, so that "too soon" holds on a busy machine too.
+    monkeypatch.setattr(confirm, "GUARD", 0.6)
     app = make_app(model=MODEL, config=tools_config(enabled=True, custom=(SHOUT,)))
     async with app.run_test(size=(120, 40)) as pilot:
         await connected(pilot)
@@ -99,11 +104,11 @@ async def test_keys_typed_in_a_burst_never_answer_and_always_takes_two_steps(mak
         assert "tool_confirm.always" in ids and "confirm.always" not in ids
         # A lower-case a, however deliberate, is not "always"; nor is Enter "run".
         await pilot.press("a")
-        await pilot.pause(0.35)
+        await pilot.pause()
         assert app.screen is first
         assert first.focused is not None and first.focused.id == "no"
         # A capital A asks again; that second question is guarded too.
-        await pilot.pause(0.35)
+        await confirm_ready(pilot)
         await pilot.press("A")
         await wait_until(pilot, lambda: app.screen is not first)
         second = app.screen
