@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Static
 
+from ..core.display_text import DisplayText
 from ..tools.shown import escape
 from .confirm import ConfirmScreen, GuardedQuestion
 
@@ -87,7 +88,11 @@ class ToolConfirmScreen(GuardedQuestion[bool]):
     ]
 
     def __init__(
-        self, question: str, description: str, argv: Sequence[str], timeout: float
+        self,
+        question: DisplayText,
+        description: DisplayText,
+        argv: Sequence[str],
+        timeout: float,
     ) -> None:
         """
         Args:
@@ -138,8 +143,10 @@ class ToolConfirmScreen(GuardedQuestion[bool]):
     def action_ask_always(self) -> None:
         """Ask once more before allowing the tool for the rest of the session."""
         second = ConfirmScreen(
-            "Run this tool from now on without asking, until olladeck quits?",
-            "Every call the model makes to it then runs at once, whatever its arguments.",
+            DisplayText("Run this tool from now on without asking, until olladeck quits?"),
+            DisplayText(
+                "Every call the model makes to it then runs at once, whatever its arguments."
+            ),
             yes="Always allow",
             no="Back",
         )
