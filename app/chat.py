@@ -150,6 +150,7 @@ class ReplyBuffer:
             stats.model = chunk.model
         for key, value in chunk.metrics.items():
             setattr(stats, key, value)
+        stats.out_of_range = chunk.rejected
         stats.done_reason = chunk.done_reason
 
     def rewind(self) -> None:

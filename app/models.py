@@ -65,13 +65,23 @@ class ReplyStats:
     """How long the model reasoned before answering, measured by olladeck."""
     structured: bool = False
     """The request asked for JSON (`format`): the reply is shown as JSON."""
+    out_of_range: tuple[str, ...] = ()
+    """Metrics the server sent with a value out of range (kept as unknown, None)."""
 
     @property
     def tokens_per_second(self) -> float | None:
-        """Output tokens per second: `eval_count / eval_duration * 1e9`."""
-        if self.eval_count and self.eval_duration:
-            return self.eval_count / self.eval_duration * 1e9
-        return None
+        """Output tokens per second: `eval_count / eval_duration * 1e9` (None when either
+        is unknown, not positive, or the rate is too large to be real)."""
+        count, duration = self.eval_count, self.eval_duration
+        if not isinstance(count, int) or not isinstance(duration, int):
+            return None
+        if count <= 0 or duration <= 0:
+            return None
+        try:
+            rate = count / duration * 1e9
+        except OverflowError:  # counts of hundreds of digits (the parsers refuse them)
+            return None
+        return rate if rate < 1e15 else None
 
 
 @dataclass

@@ -83,7 +83,8 @@ class PullTracker:
                 layer = self.layers[progress.digest] = LayerProgress(progress.digest)
             if progress.total:
                 layer.total = progress.total
-            layer.completed = max(layer.completed, progress.completed)
+            if progress.completed is not None:
+                layer.completed = max(layer.completed, progress.completed)
             moment = self._clock()
             samples = layer.samples
             samples.append((moment, layer.completed))

@@ -13,7 +13,9 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -487,6 +489,9 @@ def stats_text(stats: ReplyStats | None, state: str) -> str:
             parts.append(f"first token {stats.first_token_seconds:.2f} s")
         if stats.prompt_eval_count is not None or stats.eval_count is not None:
             parts.append(f"{stats.prompt_eval_count or 0} in → {stats.eval_count or 0} out tokens")
+        if stats.out_of_range:
+            names = ", ".join(stats.out_of_range)
+            parts.append(f"Ollama sent numbers out of range ({names}): shown as unknown")
         if stats.done_reason == "length":
             parts.append("cut off: hit the num_predict limit")
         elif stats.done_reason and stats.done_reason not in ("stop", "load"):
@@ -564,12 +569,41 @@ class ViewState:
     """The last message of the conversation (Ctrl+R retries only that one)."""
 
 
+class _LastResortPart(Part):
+    """Text drawn without Rich: a line per line of text, cut at the width. Used when even
+    the plain view of a message failed to draw."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+    def estimate(self, width: int) -> int:
+        return max(1, self.text.count("\n") + 1)
+
+    def render(self, renderer: Renderer, width: int) -> list[Strip]:
+        return [Strip([Segment(line[: max(width, 1)])]) for line in self.text.split("\n")]
+
+
+FailureHook = Callable[["MessageItem", BaseException], None]
+"""Told when a message could not be drawn as usual (it is then drawn as plain text)."""
+
+
 class MessageItem:
-    """A message laid out as parts; knows its height and renders its lines."""
+    """A message laid out as parts; knows its height and renders its lines.
+
+    Whatever is in the message (a number too large for a float, JSON nested thousands of
+    levels deep, a date at the end of the calendar), drawing it never raises: a message
+    that fails to draw is drawn again as plain text with a note (`failure`), and
+    `on_failure` is told once.
+    """
 
     def __init__(self, message: ChatMessage, state: ViewState | None = None) -> None:
         self.message = message
         self.state = state or ViewState()
+        self.failure: str | None = None
+        """Why the message is drawn as plain text (None: it is drawn as usual)."""
+        self.on_failure: FailureHook | None = None
+        self._last_resort = False
         self._blocks: BlockStream | None = None
         self._block_parts: list[MarkdownPart] = []
         self._parts: list[Part] | None = None
@@ -626,21 +660,28 @@ class MessageItem:
     def feed(self, content: str) -> None:
         """Add streamed content (already sanitised)."""
         self._has_content = True
-        blocks = self._ensure_blocks()
-        frozen = blocks.feed(content)
-        for block in blocks.blocks[len(blocks.blocks) - frozen :] if frozen else ():
-            self._add_block_part(block)
+        if self.failure is None:
+            try:
+                blocks = self._ensure_blocks()
+                frozen = blocks.feed(content)
+                for block in blocks.blocks[len(blocks.blocks) - frozen :] if frozen else ():
+                    self._add_block_part(block)
+            except Exception as exc:
+                self._failed(exc)
         self._changed()
 
     def finish(self) -> None:
         """The message is complete: the last block becomes final; drawn blocks are kept."""
         self.state.streaming = False
         self._has_content = bool(self.message.content)
-        if self._blocks is not None:
-            before = len(self._blocks.blocks)
-            self._blocks.close()
-            for block in self._blocks.blocks[before:]:
-                self._add_block_part(block)
+        if self._blocks is not None and self.failure is None:
+            try:
+                before = len(self._blocks.blocks)
+                self._blocks.close()
+                for block in self._blocks.blocks[before:]:
+                    self._add_block_part(block)
+            except Exception as exc:
+                self._failed(exc)
         self._fence_pieces = {}
         self._changed()
 
@@ -654,9 +695,54 @@ class MessageItem:
     # -- layout ---------------------------------------------------------------------------
 
     def parts(self) -> list[Part]:
+        if self._parts is None and self.failure is None:
+            try:
+                self._parts = self._build_parts()
+            except Exception as exc:
+                self._failed(exc)
         if self._parts is None:
-            self._parts = self._build_parts()
+            self._parts = self._plain_parts()
         return self._parts
+
+    def _failed(self, exc: Exception) -> None:
+        """Drawing went wrong: from now on the message is drawn as plain text."""
+        if self.failure is not None:
+            # The plain view failed too: text cut at the width, nothing else.
+            self._last_resort = True
+        else:
+            self.failure = f"{type(exc).__name__}: {exc}"[:200]
+        self._parts = None
+        self._layout = None
+        self._kept = {}
+        if self.on_failure is not None and not self._last_resort:
+            self.on_failure(self, exc)
+
+    def _plain_parts(self) -> list[Part]:
+        """The message as plain text: no Markdown, no formatting, no numbers of its stats."""
+        message = self.message
+        role = {"user": "You", "assistant": "Assistant", "system": "System", "tool": "Tool"}
+        label = role.get(message.role, "Message")
+        note = f"⚠ Shown as plain text: it could not be drawn ({self.failure})."
+        body = [sanitize(message.content)] if message.content else []
+        if message.state == "error" and message.error:
+            body.append(f"⚠ {sanitize(message.error)}")
+        if self._last_resort:
+            return [_LastResortPart("\n".join([label, sanitize(note), *body, ""]))]
+        parts: list[Part] = [TextPart(label, "muted", bold=True)]
+        parts.extend(TextPart(text) for text in body)
+        parts.append(TextPart(sanitize(note), "warning"))
+        parts.append(LinesPart(_blank_line))
+        return parts
+
+    def _part_lines(self, part: Part, renderer: Renderer, width: int) -> list[Strip] | None:
+        """The part's lines, or None if it failed to draw (the parts are then rebuilt)."""
+        try:
+            return part.lines(renderer, width)
+        except Exception as exc:
+            if self._last_resort:
+                return [Strip.blank(width)]
+            self._failed(exc)
+            return None
 
     def estimate(self, width: int) -> int:
         """Height without rendering anything (for messages far out of view), cached."""
@@ -696,7 +782,9 @@ class MessageItem:
             return None
         inner = width - GUTTER
         part = parts[index]
-        lines = part.lines(renderer, inner)
+        lines = self._part_lines(part, renderer, inner)
+        if lines is None:
+            return self.line(renderer, width, y)
         if len(lines) != offsets[index + 1] - offsets[index]:
             self._layout = None
         local = y - offsets[index]
@@ -712,8 +800,13 @@ class MessageItem:
         while index < len(parts) and offsets[index] < end:
             part = parts[index]
             expected = offsets[index + 1] - offsets[index]
-            if not part.rendered_at(inner) and len(part.lines(renderer, inner)) != expected:
-                changed = True
+            if not part.rendered_at(inner):
+                lines = self._part_lines(part, renderer, inner)
+                if lines is None:
+                    self.render_range(renderer, width, start, end)
+                    return True
+                if len(lines) != expected:
+                    changed = True
             index += 1
         if changed:
             self._layout = None
@@ -891,15 +984,45 @@ class MessageItem:
 
     def _json(self, renderer: Renderer, width: int) -> list[Strip]:
         content = self.message.content
-        try:
-            value = json.loads(content)
-        except ValueError:
-            warning = renderer.line(
-                ("⚠ The reply is not valid JSON", renderer.palette.style("warning", bold=True))
-            )
+        problem = pretty = ""
+        too_deep = (
+            f"⚠ The reply is JSON nested too deeply to format (over {MAX_JSON_DEPTH} "
+            "levels): shown as it came"
+        )
+        if json_depth(content) > MAX_JSON_DEPTH:
+            problem = too_deep
+        else:
+            try:
+                pretty = json.dumps(json.loads(content), indent=2, ensure_ascii=False)
+            except ValueError:
+                problem = "⚠ The reply is not valid JSON"
+            except RecursionError:  # (a stack already deep when this is drawn)
+                problem = too_deep
+        if problem:
+            warning = renderer.line((problem, renderer.palette.style("warning", bold=True)))
             return [warning, *renderer.text(sanitize(content), width)]
-        pretty = json.dumps(value, indent=2, ensure_ascii=False)
         return renderer.code(sanitize(pretty), "json", width)
+
+
+MAX_JSON_DEPTH = 100
+"""A JSON reply nested deeper is shown as it came: formatted, it would take many
+thousands of lines (each level indents the ones below), and Python's JSON reader and
+writer recurse once per level."""
+_JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+
+
+def json_depth(text: str) -> int:
+    """How deep the brackets of a JSON text nest (strings left out; unclosed ones count)."""
+    brackets = _NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    depth = deepest = 0
+    for char in brackets:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
 
 
 class _CodePiece(Part):
@@ -929,7 +1052,12 @@ _ROLE_COLOR = {"user": "primary", "assistant": "accent", "system": "muted", "too
 
 
 def _local_time(moment: datetime) -> str:
-    return moment.astimezone().strftime("%H:%M")
+    """`14:05` in the local time zone; near the ends of the calendar (year 1 or 9999),
+    where the local time may not exist, the time as saved with its zone."""
+    try:
+        return moment.astimezone().strftime("%H:%M")
+    except (OverflowError, ValueError, OSError):
+        return moment.strftime("%H:%M %Z").strip()
 
 
 _GUTTERS: dict[tuple[Palette, str, bool], Strip] = {}

@@ -2,8 +2,10 @@
 
 It backs `olladeck --demo`, the tests and the benchmarks. Besides the endpoints it can
 misbehave on purpose (`inject`): drop the connection mid-stream, send an error line or a
-line that is not JSON, answer with an HTTP error, hang, delay the first token, or split its
-writes into pieces of a few bytes (cutting UTF-8 characters in two). A `hostile` server puts
+line that is not JSON, answer with an HTTP error, hang, delay the first token, split its
+writes into pieces of a few bytes (cutting UTF-8 characters in two), end a reply with absurd
+numbers (a count of hundreds of digits, negatives, floats, text), or answer a formatted
+request with JSON nested thousands of levels deep (closed or not). A `hostile` server puts
 terminal escape sequences (`HOSTILE`) in every string it sends.
 """
 
@@ -48,7 +50,26 @@ FaultKind = Literal[
     "hang_after",  # send `after` chunks, then nothing (connection stays open)
     "slow_first_token",  # wait `delay` seconds before the first chunk
     "slow",  # wait `delay` seconds before answering at all (any endpoint)
+    "absurd_metrics",  # the done line carries `metrics` (huge, negative, float, text values)
+    "deep_json",  # the reply is JSON nested `depth` levels deep (closed)
+    "unclosed_json",  # the reply is JSON that opens `depth` levels and never closes them
+    "absurd_numbers",  # /api/tags, /api/show, /api/ps or /api/pull: sizes, context
+    # lengths, totals and expiry out of range (400 digits, negative, NaN, float, no date)
 ]
+
+HUGE = int("9" * 400)
+"""A number of 400 digits: valid JSON, too large for a float (or any real size)."""
+
+ABSURD_METRICS: dict[str, Any] = {
+    "total_duration": -5,
+    "load_duration": 1.5,
+    "prompt_eval_count": "NaN",
+    "prompt_eval_duration": True,
+    "eval_count": int("9" * 400),
+    "eval_duration": 1,
+}
+"""What an `absurd_metrics` fault sends unless told otherwise: a count of 400 digits over
+one nanosecond (tokens per second overflow a float), a negative, a float, text, a bool."""
 
 
 HOSTILE = (
@@ -75,6 +96,11 @@ class Fault:
     delay: float = 0.0
     path: str = "/api/chat"
     """The endpoint it applies to."""
+    metrics: dict[str, Any] = field(default_factory=lambda: dict(ABSURD_METRICS))
+    """For `absurd_metrics`: the metric fields of the done line (`float("nan")` is sent as
+    a bare `NaN`, which Python's JSON reader accepts)."""
+    depth: int = 5000
+    """For `deep_json` and `unclosed_json`: how many levels the reply opens."""
 
 
 @dataclass
@@ -482,12 +508,13 @@ class DemoServer:
             key=lambda m: self._recent.get(m.name, 0),
             reverse=True,
         )
+        absurd = fault is not None and fault.kind == "absurd_numbers"
         models = [
             {
                 "name": self._hostile(m.name),
                 "model": self._hostile(m.name),
                 "modified_at": self.modified.get(m.name, _INSTALLED_AT),
-                "size": m.size,
+                "size": HUGE if absurd else m.size,
                 "digest": f"{abs(hash(m.name)) & ((1 << 64) - 1):016x}" * 4,
                 "details": self._details(m),
             }
@@ -528,7 +555,11 @@ class DemoServer:
                 "model_info": {
                     "general.architecture": model.family,
                     "general.parameter_count": 8_000_000_000,
-                    f"{model.family}.context_length": model.context_length,
+                    f"{model.family}.context_length": (
+                        float("nan")
+                        if fault is not None and fault.kind == "absurd_numbers"
+                        else model.context_length
+                    ),
                 },
                 "capabilities": capabilities,
                 "modified_at": "2026-11-01T10:00:00Z",
@@ -565,6 +596,10 @@ class DemoServer:
                     "context_length": min(model.context_length, 4096),
                 }
             )
+            if fault is not None and fault.kind == "absurd_numbers":
+                running[-1].update(
+                    size=HUGE, size_vram=-5, expires_at="99999-13-01T00:00:00Z", context_length=1.5
+                )
         await self._send_json(writer, 200, {"models": running})
         return True
 
@@ -624,12 +659,13 @@ class DemoServer:
         steps = 20
         for digest, total in layers:
             for step in range(steps + 1):
+                absurd = fault is not None and fault.kind == "absurd_numbers"
                 await line(
                     {
                         "status": f"pulling {digest[7:19]}",
                         "digest": digest,
-                        "total": total,
-                        "completed": total * step // steps,
+                        "total": HUGE if absurd else total,
+                        "completed": -3 if absurd and step < steps else total * step // steps,
                     }
                 )
                 if fault is not None and fault.kind == "error_line" and step == fault.after:
@@ -795,6 +831,8 @@ class DemoServer:
             return True
 
         plan = self._plan(model, body)
+        if fault is not None and fault.kind in ("deep_json", "unclosed_json"):
+            plan.thinking, plan.content = [], _nested_json(fault.depth, fault.kind == "deep_json")
         if self.hostile:
             plan.thinking = [*plan.thinking, HOSTILE] if plan.thinking else []
             plan.content = [*plan.content, HOSTILE]
@@ -827,7 +865,9 @@ class DemoServer:
             "done_reason": plan.done_reason,
         }
 
-        def metrics() -> dict[str, int]:
+        def metrics() -> dict[str, Any]:
+            if fault is not None and fault.kind == "absurd_metrics":
+                return dict(fault.metrics)
             elapsed = time.monotonic() - started
             eval_ns = int(count / rate * 1e9) if not self.token_rate else int(elapsed * 1e9)
             load_ns = 0 if was_loaded else int(self.load_seconds * 1e9) + 1_000_000
@@ -936,6 +976,15 @@ class DemoServer:
             await asyncio.sleep(3600)
             return True
         return False
+
+
+def _nested_json(depth: int, closed: bool) -> list[str]:
+    """A JSON reply nested `depth` levels deep (`{"a": [{"a": [...]}]}`), in pieces as a
+    model streams them; `closed=False`: it never closes."""
+    opening = '{"a": [' * (depth // 2) + ("[" if depth % 2 else "")
+    closing = ("]" if depth % 2 else "") + "]}" * (depth // 2)
+    text = opening + ("0" + closing if closed else "")
+    return [text[i : i + 64] for i in range(0, len(text), 64)]
 
 
 class ThreadedDemoServer:

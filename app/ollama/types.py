@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from ..core.display_text import EMPTY, DisplayText, one_line, sanitize, sanitize_optional
@@ -15,6 +18,57 @@ METRIC_KEYS = (
     "eval_count",
     "eval_duration",
 )
+
+
+MAX_CONTEXT = 2**31 - 1
+"""The largest context window taken as real (tokens; models have at most a few million)."""
+MAX_COUNT = 2**63 - 1
+"""The largest number Ollama can send for a size, a count or a duration (Go's int64; its
+uint64 sizes never come near it). Anything larger is not a real value."""
+
+
+def server_count(value: Any, limit: int = MAX_COUNT) -> int | None:
+    """A count, size or duration from the server, range-checked: a whole number from 0 to
+    `limit` (a float with no fraction counts as one), else None (unknown).
+
+    Booleans, text, negatives, fractions, NaN, infinities and numbers of hundreds of
+    digits all become None: nothing built from the value can then overflow or mislead.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            return None
+        value = int(value)
+    if isinstance(value, int) and 0 <= value <= limit:
+        return value
+    return None
+
+
+_FRACTION = re.compile(r"(\.\d{1,6})\d*")
+
+
+def server_time(value: Any) -> datetime | None:
+    """A time from the server (RFC 3339, up to nine fractional digits, as Go writes it) as
+    an aware datetime, or None when it is not one or lies too near the ends of the
+    calendar (within two days of year 1 or 9999) to be shown in every time zone."""
+    if not isinstance(value, str) or not value or len(value) > 64:
+        return None
+    cleaned = _FRACTION.sub(r"\1", value.strip()).replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        moment = datetime.fromisoformat(cleaned)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment if safe_moment(moment) else None
+
+
+def safe_moment(moment: datetime) -> bool:
+    """True if the moment can be moved to any time zone (`astimezone`) without leaving
+    the calendar Python knows (years 1 to 9999)."""
+    naive = moment.replace(tzinfo=None)
+    return datetime(1, 1, 3) <= naive <= datetime(9999, 12, 29)
 
 
 @dataclass(slots=True)
@@ -32,7 +86,10 @@ class ChatChunk:
     done_reason: DisplayText | None = None
     """`stop`, `length`, `load`, `unload`, ... on the last line."""
     metrics: dict[str, int] = field(default_factory=dict)
-    """Nanosecond timings and token counts from the last line."""
+    """Nanosecond timings and token counts from the last line (range-checked: a value out
+    of range is left out, as unknown)."""
+    rejected: tuple[str, ...] = ()
+    """Metrics the last line had but with a value out of range (or not a number)."""
     model: DisplayText = EMPTY
     """The model that answered."""
 
@@ -52,10 +109,15 @@ class ChatChunk:
                 tool_calls = [call for call in calls if isinstance(call, dict)]
         done = obj.get("done") is True
         metrics: dict[str, int] = {}
+        rejected: list[str] = []
         if done:
             for key in METRIC_KEYS:
-                value = obj.get(key)
-                if isinstance(value, int) and not isinstance(value, bool):
+                if obj.get(key) is None:
+                    continue
+                value = server_count(obj.get(key))
+                if value is None:
+                    rejected.append(key)
+                else:
                     metrics[key] = value
         reason = obj.get("done_reason")
         model = obj.get("model")
@@ -66,6 +128,7 @@ class ChatChunk:
             done=done,
             done_reason=sanitize_optional(reason if isinstance(reason, str) else None),
             metrics=metrics,
+            rejected=tuple(rejected),
             model=one_line(model if isinstance(model, str) else ""),
         )
 
@@ -80,9 +143,8 @@ def _name(obj: dict[str, Any], key: str) -> DisplayText:
     return one_line(_str(obj, key))
 
 
-def _int(obj: dict[str, Any], key: str) -> int:
-    value = obj.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+def _count(obj: dict[str, Any], key: str) -> int | None:
+    return server_count(obj.get(key))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +152,8 @@ class ModelInfo:
     """A model on the server, from `/api/tags`."""
 
     name: DisplayText
-    size: int = 0
-    """Bytes on disk."""
+    size: int | None = None
+    """Bytes on disk (None: unknown, or out of range)."""
     modified_at: DisplayText = EMPTY
     digest: DisplayText = EMPTY
     family: DisplayText = EMPTY
@@ -105,7 +167,7 @@ class ModelInfo:
         assert isinstance(details, dict)
         return cls(
             name=_name(obj, "name") or _name(obj, "model"),
-            size=_int(obj, "size"),
+            size=_count(obj, "size"),
             modified_at=_name(obj, "modified_at"),
             digest=_name(obj, "digest"),
             family=_name(details, "family"),
@@ -126,8 +188,9 @@ class ModelDetails:
 
     name: DisplayText
     capabilities: tuple[DisplayText, ...] = ()
-    context_length: int = 0
-    """The model's own context window (0 when the server did not say)."""
+    context_length: int | None = None
+    """The model's own context window (None when the server did not say, or said a
+    number out of range)."""
     family: DisplayText = EMPTY
     parameter_size: DisplayText = EMPTY
     quantization_level: DisplayText = EMPTY
@@ -153,10 +216,10 @@ class ModelDetails:
         assert isinstance(details, dict)
         info = obj.get("model_info") if isinstance(obj.get("model_info"), dict) else {}
         assert isinstance(info, dict)
-        context = 0
+        context = None
         for key, value in info.items():
-            if key.endswith(".context_length") and isinstance(value, int):
-                context = value
+            if isinstance(key, str) and key.endswith(".context_length"):
+                context = server_count(value, MAX_CONTEXT)
                 break
         caps = obj.get("capabilities")
         capabilities = (
@@ -179,22 +242,26 @@ class ModelDetails:
 
 @dataclass(frozen=True, slots=True)
 class RunningModel:
-    """A loaded model, from `/api/ps`."""
+    """A loaded model, from `/api/ps` (every number range-checked: None is unknown)."""
 
     name: DisplayText
-    size: int = 0
-    size_vram: int = 0
-    expires_at: DisplayText = EMPTY
-    context_length: int = 0
+    size: int | None = None
+    """Bytes in memory."""
+    size_vram: int | None = None
+    """Of which in the GPU's memory."""
+    expires_at: datetime | None = None
+    """When it unloads (far in the future for `keep_alive: -1`)."""
+    context_length: int | None = None
+    """The context window it was loaded with."""
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> RunningModel:
         return cls(
             name=_name(obj, "name") or _name(obj, "model"),
-            size=_int(obj, "size"),
-            size_vram=_int(obj, "size_vram"),
-            expires_at=_name(obj, "expires_at"),
-            context_length=_int(obj, "context_length"),
+            size=_count(obj, "size"),
+            size_vram=_count(obj, "size_vram"),
+            expires_at=server_time(obj.get("expires_at")),
+            context_length=server_count(obj.get("context_length"), MAX_CONTEXT),
         )
 
 
@@ -204,14 +271,16 @@ class PullProgress:
 
     status: DisplayText
     digest: DisplayText = EMPTY
-    total: int = 0
-    completed: int = 0
+    total: int | None = None
+    """Bytes of the layer (None: unknown, or out of range)."""
+    completed: int | None = None
+    """Bytes of it downloaded so far (None: unknown, or out of range)."""
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> PullProgress:
         return cls(
             status=_str(obj, "status"),
             digest=_name(obj, "digest"),
-            total=_int(obj, "total"),
-            completed=_int(obj, "completed"),
+            total=_count(obj, "total"),
+            completed=_count(obj, "completed"),
         )

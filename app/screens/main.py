@@ -708,7 +708,7 @@ class MainScreen(HistoryActions, Screen[None]):
         details = self._details.get(conversation.model)
         usage = context_usage(
             conversation,
-            model_window=details.context_length if details else 0,
+            model_window=(details.context_length or 0) if details else 0,
             loaded_window=self._loaded_context.get(conversation.model, 0),
         )
         transcript = self.query_one("#transcript")

@@ -219,7 +219,7 @@ class ModelManagerScreen(KeyedModal[str | None]):
                 literal(model.parameter_size),
                 literal(model.quantization_level),
                 literal(model.family),
-                human_size(model.size),
+                human_size(model.size) if model.size is not None else "?",
                 key=model.name,
             )
         names: list[str] = [m.name for m in models]

@@ -13,7 +13,8 @@ Schema 1 (one file per conversation):
                                       thinking, images, tool_name, error
     [messages.image_names]            the file each image was attached from, by reference
     [[messages.tool_calls]]           name, arguments (a JSON string: exact for any JSON)
-    [messages.stats]                  the server's metrics for a reply
+    [messages.stats]                  the server's metrics for a reply (out_of_range: those it
+                                      sent out of range, kept as unknown)
     [[messages.alternatives]]         other versions from this message on (edits, regenerations),
                                       each with its own `messages`; `variant` orders them
     [[deleted]]                       messages deleted (for undo, never sent): index, after_id,
@@ -27,6 +28,7 @@ several lines as multi-line strings (between triple quotes).
 from __future__ import annotations
 
 import json
+import math
 import re
 import tomllib
 from datetime import UTC, datetime
@@ -40,6 +42,8 @@ from ..models import ChatMessage, ChatOptions, Conversation, DeletedMessage, Rep
 SCHEMA_VERSION = 1
 _ROLES = ("system", "user", "assistant", "tool")
 _STATES = ("complete", "streaming", "stopped", "error")
+MAX_STAT = 2**63 - 1
+"""The largest count or duration a reply's stats can hold (Ollama's int64)."""
 _STAT_INTS = (
     "total_duration",
     "load_duration",
@@ -140,6 +144,8 @@ def message_document(message: ChatMessage) -> dict[str, Any]:
             table["thinking_seconds"] = stats.thinking_seconds
         if stats.structured:
             table["structured"] = True
+        if stats.out_of_range:
+            table["out_of_range"] = list(stats.out_of_range)
         doc["stats"] = table
     if message.alternatives:
         doc["variant"] = message.variant
@@ -297,6 +303,44 @@ def _json_field(table: dict[str, Any], key: str) -> Any:
         return json.loads(raw)
     except ValueError as exc:
         raise CodecError(f"'{key}' is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise CodecError(f"'{key}' is JSON nested too deeply") from None
+
+
+def _stat_count(value: Any) -> int | None:
+    """A saved count or duration, or None when it is not a whole number from 0 to
+    `MAX_STAT` (a hand-edited or damaged value must not stop the file from opening)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_STAT:
+        return value
+    return None
+
+
+def _stat_seconds(value: Any) -> float | None:
+    """Saved seconds, or None unless a finite number from 0 to a year."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int) and not 0 <= value <= MAX_STAT:
+        return None
+    seconds = float(value)
+    return seconds if math.isfinite(seconds) and 0 <= seconds <= 366 * 86400 else None
+
+
+def _stats(raw: dict[str, Any]) -> ReplyStats:
+    """The `[messages.stats]` table. Only ever shown: a value of the wrong type or out of
+    range is taken as unknown rather than making the file unreadable."""
+    model = raw.get("model")
+    reason = raw.get("done_reason")
+    stats = ReplyStats(model=one_line(model if isinstance(model, str) else ""))
+    for key in _STAT_INTS:
+        setattr(stats, key, _stat_count(raw.get(key)))
+    stats.done_reason = sanitize_optional(reason if isinstance(reason, str) else None)
+    stats.first_token_seconds = _stat_seconds(raw.get("first_token_seconds"))
+    stats.thinking_seconds = _stat_seconds(raw.get("thinking_seconds"))
+    stats.structured = raw.get("structured") is True
+    rejected = raw.get("out_of_range")
+    if isinstance(rejected, list):
+        stats.out_of_range = tuple(key for key in _STAT_INTS if key in rejected)
+    return stats
 
 
 def _message(table: Any, index: int) -> ChatMessage:
@@ -335,17 +379,9 @@ def _message(table: Any, index: int) -> ChatMessage:
                 )
             )
         stats = None
-        raw_stats = _get(table, "stats", dict, None)
-        if raw_stats is not None:
-            stats = ReplyStats(model=one_line(_get(raw_stats, "model", str, "")))
-            for key in _STAT_INTS:
-                setattr(stats, key, _get(raw_stats, key, int, None))
-            stats.done_reason = sanitize_optional(_get(raw_stats, "done_reason", str, None))
-            ftt = _get(raw_stats, "first_token_seconds", (int, float), None)
-            stats.first_token_seconds = None if ftt is None else float(ftt)
-            think = _get(raw_stats, "thinking_seconds", (int, float), None)
-            stats.thinking_seconds = None if think is None else float(think)
-            stats.structured = _get(raw_stats, "structured", bool, False)
+        raw_stats = table.get("stats")
+        if isinstance(raw_stats, dict):
+            stats = _stats(raw_stats)
         alternatives: list[list[ChatMessage]] = []
         for raw_version in _get(table, "alternatives", list, []):
             if not isinstance(raw_version, dict):
@@ -460,6 +496,8 @@ def loads(text: str) -> Conversation:
     """
     try:
         doc = tomllib.loads(text)
+        return from_document(doc)
     except tomllib.TOMLDecodeError as exc:
         raise CodecError(f"not valid TOML: {exc}") from None
-    return from_document(doc)
+    except RecursionError:
+        raise CodecError("nested too deeply to read") from None

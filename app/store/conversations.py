@@ -532,6 +532,11 @@ class ConversationStore:
             raise NewerFileError(f"{path.name}: {exc}; it is left untouched.") from None
         except OSError as exc:
             raise StoreError(f"{path.name} could not be read: {exc.strerror or exc}.") from exc
+        except StoreError:
+            raise
+        except Exception as exc:  # no value in a file may stop the app: set it aside
+            reason = f"{type(exc).__name__}: {exc}"
+            raise StoreError(self._quarantine(path, reason).message) from None
         if conversation.id != path.stem:
             # The file name is the identity on disk; a copied file keeps working.
             conversation.id = path.stem

@@ -153,7 +153,12 @@ def _timestamp(moment: Any) -> float:
 
 
 def _moment(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
+    """A stored timestamp as a UTC time; one past the ends of the calendar (a date of
+    year 1 or 9999 written with a time zone) is taken as the end it is past."""
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, ValueError, OSError):
+        return (datetime.max if seconds > 0 else datetime.min).replace(tzinfo=UTC)
 
 
 def display_title(document: dict[str, Any]) -> str:

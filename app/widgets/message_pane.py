@@ -53,6 +53,7 @@ from ..chat import (
     switch_variant,
     variant_position,
 )
+from ..error_log import LOG_NAME, record_failure
 from ..messages import SaveFailed
 from ..models import ChatMessage, Conversation, ToolCall, now
 from ..ollama.errors import OllamaError
@@ -76,7 +77,11 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, (StoreError, OSError)):
         return str(exc)
     if not isinstance(exc, OllamaError):
-        return f"Something went wrong: {type(exc).__name__}: {exc}"
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        return (
+            f"Something went wrong in olladeck while handling the reply ({detail}); "
+            f"what arrived is kept, and the details are in {LOG_NAME} in the data folder."
+        )
     message = exc.message.rstrip()
     if exc.hint:
         if message[-1:] not in ".!?":
@@ -313,6 +318,10 @@ class MessagePane(Widget, can_focus=True):
         self._next_frame_at = 0.0
         self._composed: dict[tuple[Any, ...], tuple[Strip | None, Strip]] = {}
         self._describing: set[str] = set()
+        self._drawing_failed: set[str] = set()
+        """Conversations already said to have a message drawn as plain text."""
+        self._frame_failures: set[int] = set()
+        """Streams (by buffer) whose drawing failed once already (logged once)."""
         self._top = 0
         """First line of the conversation on screen."""
         self._total = 0
@@ -575,6 +584,7 @@ class MessagePane(Widget, can_focus=True):
             if item is None or item.message is not message:
                 streaming = buffer is not None and buffer.message is message and not buffer.done
                 item = MessageItem(message, ViewState(streaming=streaming))
+                item.on_failure = self._item_failed
                 if streaming:
                     assert buffer is not None
                     buffer.rewind()
@@ -594,6 +604,31 @@ class MessagePane(Widget, can_focus=True):
         self._item_cache = cache
         if self.selected is not None and self.selected >= len(items):
             self.selected = len(items) - 1 if items else None
+
+    def _item_failed(self, item: MessageItem, exc: BaseException) -> None:
+        """A message could not be drawn as usual (it is drawn as plain text now): log why,
+        and say so once per conversation."""
+        conversation = self.conversation
+        cid = conversation.id if conversation is not None else "?"
+        what = f"A message ({item.message.id}) of conversation {cid} could not be drawn"
+        self._log_failure(what, exc)
+        self.call_after_refresh(self._relayout)
+        if cid in self._drawing_failed:
+            return
+        self._drawing_failed.add(cid)
+        self.notify(
+            f"A message of this conversation could not be drawn ({type(exc).__name__}); "
+            f"it is shown as plain text. The details are in {LOG_NAME} in the data folder.",
+            title="Shown as plain text",
+            severity="warning",
+            timeout=15,
+            markup=False,
+        )
+
+    def _log_failure(self, what: str, exc: BaseException) -> None:
+        """Put an unexpected failure in Textual's log and in the data folder's log."""
+        self.log.error(what, exc)
+        record_failure(self.services.store.root, what, exc)
 
     def _describe_images(self, message: ChatMessage) -> None:
         if message.id in self._describing:
@@ -693,7 +728,13 @@ class MessagePane(Widget, can_focus=True):
             return
         if started < self._next_frame_at and not buffer.done:
             return
-        self._draw_stream(buffer)
+        try:
+            self._draw_stream(buffer)
+        except Exception as exc:  # a timer callback: raising here would end the app
+            if id(buffer) not in self._frame_failures:
+                self._frame_failures.add(id(buffer))
+                self._log_failure(f"Drawing a streaming reply in {buffer.message.id}", exc)
+            self.refresh()
         spent = time.perf_counter() - started
         # A frame costs about as much again to put on screen; keep both under ~1/4 of the time.
         self._next_frame_at = started + spent * FRAME_BUDGET
@@ -815,6 +856,10 @@ class MessagePane(Widget, can_focus=True):
             self.services.store.write(snapshot)
         except StoreError as exc:
             self.post_message(SaveFailed(snapshot.conversation_id, str(exc)))
+        except Exception as exc:  # never lost silently: said, logged, retried
+            record_failure(self.services.store.root, "Saving a conversation failed", exc)
+            reason = f"{type(exc).__name__}: {exc}"[:200]
+            self.post_message(SaveFailed(snapshot.conversation_id, f"Save failed ({reason})."))
 
     @work(thread=True, group="save", description="Saving a streaming reply")
     def _save_in_background(self, snapshot: Snapshot) -> None:
@@ -887,23 +932,48 @@ class MessagePane(Widget, can_focus=True):
             self.post_message(self.ReplyFinished(conversation.id, stats, stopped=True))
             raise
         except Exception as exc:  # whatever it is, the reply ends and says why
-            self._running_tools.discard(conversation.id)
-            text = error_text(exc)
-            if not buffer.done:
-                buffer.finish("error", text)
-            self._finished(conversation)
-            await self._save_now(conversation)
-            self.post_message(self.ReplyFailed(conversation.id, text))
+            await self._fail_reply(conversation, buffer, exc)
             return
-        self._running_tools.discard(conversation.id)
-        if not buffer.done:
-            buffer.finish("complete")
-        conversation.updated_at = now()
-        self._finished(conversation)
-        await self._painted()  # the last frame reaches the screen before the save starts
-        await self._save_now(conversation)
+        try:
+            self._running_tools.discard(conversation.id)
+            if not buffer.done:
+                buffer.finish("complete")
+            conversation.updated_at = now()
+            self._finished(conversation)
+            await self._painted()  # the last frame reaches the screen before the save starts
+            await self._save_now(conversation)
+        except Exception as exc:
+            await self._fail_reply(conversation, buffer, exc)
+            return
         stats = buffer.message.stats
         self.post_message(self.ReplyFinished(conversation.id, stats, stopped=False))
+
+    async def _fail_reply(
+        self, conversation: Conversation, buffer: ReplyBuffer, exc: Exception
+    ) -> None:
+        """End a reply that failed: state `error` with a sentence on screen, saved, what
+        arrived kept (never a spinner left turning). An unexpected failure is logged."""
+        self._running_tools.discard(conversation.id)
+        text = error_text(exc)
+        if not isinstance(exc, OllamaError | StoreError | OSError):
+            self._log_failure(f"A reply in conversation {conversation.id} failed", exc)
+        message = buffer.message
+        try:
+            if not buffer.done:
+                buffer.finish("error", text)
+        except Exception:
+            buffer.done = True
+        if message.state != "error" or not message.error:
+            message.state, message.error = "error", text
+        try:
+            self._finished(conversation)
+        except Exception as draw_failure:
+            self._log_failure(f"Drawing the end of a reply in {conversation.id}", draw_failure)
+            self._streams.pop(conversation.id, None)
+            self._sync_items()
+            self._relayout()
+        await self._save_now(conversation)
+        self.post_message(self.ReplyFailed(conversation.id, text))
 
     async def _request(
         self,

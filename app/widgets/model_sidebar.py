@@ -155,7 +155,8 @@ class ModelSidebar(VerticalScroll):
         if info is not None:
             facts = [info.parameter_size, info.quantization_level, info.family]
             lines.append(" · ".join(f for f in facts if f))
-            lines.append(f"{human_size(info.size)} on disk")
+            if info.size is not None:
+                lines.append(f"{human_size(info.size)} on disk")
         elif self._current and self.listed:
             lines.append("Not on this server:\npress F3 to pull it.")
         elif not self.listed:

@@ -20,6 +20,7 @@ from textual.timer import Timer
 from textual.widgets import Input, ProgressBar, Static
 
 from ..chat import sanitize
+from ..error_log import record_failure
 from ..ollama.errors import OllamaError, OllamaStreamError
 from ..options import short_duration
 from ..pull import LayerProgress, PullTracker, short_digest
@@ -167,6 +168,11 @@ class PullView(Vertical):
         except OllamaError as exc:
             # An error line is the server's own words about the pull (e.g. no such model).
             why = exc.error if isinstance(exc, OllamaStreamError) else exc.message
+            self._end(tracker, f"failed: {why}", why)
+            return
+        except Exception as exc:  # a fault in olladeck: said on screen and logged
+            record_failure(self.services.store.root, f"Pulling {name} failed", exc)
+            why = f"olladeck failed while following the pull ({type(exc).__name__}: {exc})"[:240]
             self._end(tracker, f"failed: {why}", why)
             return
         if not tracker.finished:

@@ -7,7 +7,6 @@ again every `POLL_SECONDS`.
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -21,6 +20,7 @@ from textual.widgets import DataTable, Static
 
 from ..chat import sanitize
 from ..ollama.errors import OllamaError
+from ..ollama.types import server_time
 from .attachment_bar import human_size
 
 if TYPE_CHECKING:
@@ -32,19 +32,11 @@ POLL_SECONDS = 3
 FOREVER = 50 * 365 * 86400
 """An expiry further away than this is a model kept loaded for ever (`keep_alive: -1`)."""
 
-_FRACTION = re.compile(r"(\.\d{1,6})\d*")
-
 
 def parse_expiry(text: str) -> datetime | None:
-    """`expires_at` as an aware datetime (Go writes up to nine fractional digits)."""
-    if not text:
-        return None
-    cleaned = _FRACTION.sub(r"\1", text.strip()).replace("Z", "+00:00")
-    try:
-        moment = datetime.fromisoformat(cleaned)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    """`expires_at` as an aware datetime (Go writes up to nine fractional digits); None
+    when it is not a time, or one too near the ends of the calendar (see `server_time`)."""
+    return server_time(text)
 
 
 def countdown(expires: datetime | None, now: datetime) -> str:
@@ -163,10 +155,10 @@ class RunningModels(Vertical):
         for model in self.models:
             table.add_row(
                 Text(sanitize(model.name)),  # a plain str cell would be read as markup
-                human_size(model.size),
-                processor_text(model.size, model.size_vram),
+                human_size(model.size) if model.size is not None else "?",
+                processor_text(model.size or 0, model.size_vram or 0),
                 f"{model.context_length:,}" if model.context_length else "",
-                countdown(parse_expiry(model.expires_at), now),
+                countdown(model.expires_at, now),
                 key=model.name,
             )
         if self.models:
@@ -181,9 +173,7 @@ class RunningModels(Vertical):
         table = self.table
         for model in self.models:
             if model.name in table.rows:
-                table.update_cell(
-                    model.name, "until", countdown(parse_expiry(model.expires_at), now)
-                )
+                table.update_cell(model.name, "until", countdown(model.expires_at, now))
 
     @property
     def selected(self) -> str | None:
