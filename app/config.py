@@ -528,7 +528,8 @@ def ensure_config_file(path: Path | None = None) -> bool:
     """
     from .store.atomic import atomic_write_text, ensure_private_dir
 
-    path = path or config_path()
+    # A symlinked config.toml (dotfiles kept elsewhere) is written through the link.
+    path = (path or config_path()).resolve()
     if path.exists():
         return False
     ensure_private_dir(path.parent)
@@ -542,13 +543,16 @@ _THEME_LINE = re.compile(r"(?m)^[ \t]*#?[ \t]*theme[ \t]*=.*$")
 def save_theme(theme: str, path: Path | None = None) -> None:
     """Remember a theme in config.toml, keeping everything else in the file as it is.
 
+    A config.toml that is a symlink stays one: the file it points to is rewritten (in
+    its own folder, atomically), not the link replaced by a plain file.
+
     Raises:
         OSError: the file could not be written.
         ConfigError: the file is broken; it is left alone.
     """
     from .store.atomic import atomic_write_text
 
-    path = path or config_path()
+    path = (path or config_path()).resolve()
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

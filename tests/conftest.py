@@ -139,11 +139,11 @@ async def settle(pilot) -> None:
 async def confirm_ready(pilot) -> None:
     """Wait until a confirmation is on screen and takes keys (it ignores keys for a moment
     after it appears, so that a key typed before it was seen cannot answer it)."""
-    from app.screens.confirm import ConfirmScreen
+    from app.screens.confirm import GuardedQuestion
 
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen))
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, GuardedQuestion))
     screen = pilot.app.screen
-    assert isinstance(screen, ConfirmScreen)
+    assert isinstance(screen, GuardedQuestion)
     await wait_until(pilot, lambda: screen.accepts_keys)
 
 

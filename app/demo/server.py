@@ -244,6 +244,9 @@ class DemoServer:
         self.forced_tool_calls: list[dict[str, Any]] | None = None
         """When set, a model offered tools makes these calls (`[{"function": {"name",
         "arguments"}}]`) instead of choosing: a model that gets names or arguments wrong."""
+        self.basic_auth: tuple[str, str] | None = None
+        """When set (user, password), every request without that HTTP basic auth is
+        answered 401, as by Ollama behind a reverse proxy that asks for a password."""
         self.version = "0.13.0"
         self.hostile = hostile
         """When set, every string the server sends carries `HOSTILE` (model names, details,
@@ -398,7 +401,13 @@ class DemoServer:
         body: bytes,
         content_type: str = "application/json; charset=utf-8",
     ) -> None:
-        reason = {200: "OK", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error"}
+        reason = {
+            200: "OK",
+            400: "Bad Request",
+            401: "Unauthorized",
+            404: "Not Found",
+            500: "Internal Server Error",
+        }
         head = (
             f"HTTP/1.1 {status} {reason.get(status, 'Error')}\r\n"
             f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
@@ -427,6 +436,9 @@ class DemoServer:
         self, request: RecordedRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> bool:
         self.requests.append(request)
+        if self.basic_auth is not None and not self._authorized(request):
+            await self._send_json(writer, 401, {"error": "unauthorized"})
+            return True
         fault = self._take_fault(request.path)
         if fault is not None and fault.kind == "hang":
             # Send nothing; wait for the client to give up.
@@ -459,6 +471,14 @@ class DemoServer:
         except _BadRequest as exc:
             await self._send_json(writer, exc.status, {"error": self._hostile(exc.message)})
             return True
+
+    def _authorized(self, request: RecordedRequest) -> bool:
+        import base64
+
+        assert self.basic_auth is not None
+        user, password = self.basic_auth
+        token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+        return request.headers.get("authorization", "") == f"Basic {token}"
 
     # -- endpoints ----------------------------------------------------------------------------
 

@@ -128,8 +128,12 @@ class OllamaClient:
 
     def _http(self) -> httpx.AsyncClient:
         if self._client is None:
+            host = self.host
+            # Credentials go in the Authorization header only; base_url never has them.
+            auth = httpx.BasicAuth(host.username, host.password) if host.has_credentials else None
             self._client = httpx.AsyncClient(
-                base_url=self.host.base_url,
+                base_url=host.base_url,
+                auth=auth,
                 transport=self._transport,
                 headers={"User-Agent": USER_AGENT},
                 timeout=httpx.Timeout(self._request_timeout, connect=self._connect_timeout),
@@ -153,13 +157,13 @@ class OllamaClient:
 
     def _map_transport_error(self, exc: httpx.TransportError, *, streaming: bool) -> OllamaError:
         if isinstance(exc, httpx.ConnectTimeout):
-            return self._unreachable(OllamaConnectionError(self.host.netloc, "timeout"))
+            return self._unreachable(OllamaConnectionError(self.host.label, "timeout"))
         if isinstance(exc, httpx.ConnectError):
             reason = _connection_reason(exc)
-            return self._unreachable(OllamaConnectionError(self.host.netloc, reason, str(exc)))
+            return self._unreachable(OllamaConnectionError(self.host.label, reason, str(exc)))
         if isinstance(exc, httpx.TimeoutException) and not streaming:
             return OllamaTimeoutError(
-                f"Ollama at {self.host.netloc} did not answer within "
+                f"Ollama at {self.host.label} did not answer within "
                 f"{self._request_timeout:g} seconds."
             )
         return OllamaDisconnectedError(str(exc) or type(exc).__name__)
@@ -176,7 +180,7 @@ class OllamaClient:
         if status == 404 and not from_ollama:
             # Ollama says 404 only for a missing model, in JSON: this is something else
             # (another program on the port, a web server, a wrong path prefix).
-            raise self._unreachable(NotOllamaError(self.host.netloc, status))
+            raise self._unreachable(NotOllamaError(self.host.label, status))
         if status == 404 and "not found" in text.lower():
             raise ModelNotFoundError(status, text, model)
         if status == 400 and "does not support" in text:
@@ -262,10 +266,10 @@ class OllamaClient:
         except (OllamaProtocolError, ModelNotFoundError) as exc:
             # Not JSON, or no such endpoint: another program answers on this port.
             status = exc.status if isinstance(exc, ModelNotFoundError) else 200
-            raise self._unreachable(NotOllamaError(self.host.netloc, status)) from None
+            raise self._unreachable(NotOllamaError(self.host.label, status)) from None
         version = obj.get("version")
         if not isinstance(version, str):
-            raise self._unreachable(NotOllamaError(self.host.netloc, 200))
+            raise self._unreachable(NotOllamaError(self.host.label, 200))
         return one_line(version)
 
     async def tags(self) -> list[ModelInfo]:

@@ -5,15 +5,24 @@ a missing scheme means `http` with port 11434, an explicit `http://` or `https:/
 port means 80 or 443, a missing host means this machine, an invalid port falls back to the
 default, and anything after the first `/` is a path prefix. Like Ollama's client, an
 unspecified bind address (`0.0.0.0`, `::`) is replaced by the loopback address to connect to.
+
+Unlike Ollama's envconfig, which knows nothing of `user:password@` (it takes the whole
+`user:password@host:port` for a host name and ends up with `[user:password@host:port]:80`),
+credentials before the host are read as a URL's userinfo would be: up to the last `@`,
+percent-decoded. They are sent as HTTP basic auth and live only in memory: `base_url`,
+`netloc` and `str()` never carry them, and `label` shows the password as `••••`.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 DEFAULT_PORT = 11434
+MASK = "••••"
+"""Shown instead of a password."""
 
 
 @dataclass(frozen=True)
@@ -28,12 +37,29 @@ class OllamaHost:
     """TCP port."""
     path: str = ""
     """Path prefix (without leading slash), for servers behind a reverse proxy."""
+    username: str = ""
+    """User name for HTTP basic auth ("" when the host names none)."""
+    password: str = field(default="", repr=False)
+    """Password for HTTP basic auth: kept in memory and sent in the request headers only."""
 
     @property
     def netloc(self) -> str:
-        """`host:port`, with brackets around an IPv6 address."""
+        """`host:port`, with brackets around an IPv6 address (never the credentials)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self.port}"
+
+    @property
+    def has_credentials(self) -> bool:
+        """True when requests carry HTTP basic auth."""
+        return bool(self.username or self.password)
+
+    @property
+    def label(self) -> str:
+        """How the host is shown: `netloc`, after `user:••••@` when it has credentials."""
+        if not self.has_credentials:
+            return self.netloc
+        secret = f":{MASK}" if self.password else ""
+        return f"{self.username}{secret}@{self.netloc}"
 
     @property
     def base_url(self) -> str:
@@ -43,13 +69,18 @@ class OllamaHost:
 
     @property
     def is_local(self) -> bool:
-        """True when the server is on this machine (loopback)."""
-        if self.host == "localhost":
+        """True when the server is on this machine (loopback), in any of its forms:
+        `localhost`, 127.0.0.0/8, `::1`, and IPv4 loopback mapped into IPv6
+        (`::ffff:127.0.0.1`)."""
+        if self.host.lower().rstrip(".") == "localhost":
             return True
         try:
-            return ipaddress.ip_address(self.host).is_loopback
+            address = ipaddress.ip_address(self.host)
         except ValueError:
             return False
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            return address.ipv4_mapped.is_loopback
+        return address.is_loopback
 
     @property
     def is_insecure_remote(self) -> bool:
@@ -72,6 +103,30 @@ def _split_host_port(hostport: str) -> tuple[str, str] | None:
         return None
     host, _, port = hostport.partition(":")
     return host, port
+
+
+def _split_userinfo(hostport: str) -> tuple[str, str, str]:
+    """`user:password@host:port` -> (host:port, user, password), percent-decoded; a URL's
+    userinfo ends at the last `@` (as Go's and Python's URL parsers read it)."""
+    userinfo, at, rest = hostport.rpartition("@")
+    if not at:
+        return hostport, "", ""
+    user, _, password = userinfo.partition(":")
+    return rest, unquote(user), unquote(password)
+
+
+def redact(value: str) -> str:
+    """A host as typed, with the password in it (if any) replaced by `••••`: for messages
+    that quote what the user gave."""
+    scheme, sep, rest = value.partition("://")
+    if not sep:
+        scheme, rest = "", value
+    authority, slash, path = rest.partition("/")
+    userinfo, at, hostport = authority.rpartition("@")
+    if not at or ":" not in userinfo:
+        return value
+    user = userinfo.partition(":")[0]
+    return f"{scheme}{sep}{user}:{MASK}@{hostport}{slash}{path}"
 
 
 def _clean(value: str) -> str:
@@ -103,6 +158,7 @@ def parse_host(value: str | None) -> OllamaHost:
     scheme = scheme.lower() or "http"
 
     hostport, _, path = hostport.partition("/")
+    hostport, username, password = _split_userinfo(hostport)
     split = _split_host_port(hostport)
     if split is None:
         host, port = "127.0.0.1", default_port
@@ -127,11 +183,19 @@ def parse_host(value: str | None) -> OllamaHost:
         host = "127.0.0.1"
     elif host == "::":
         host = "::1"
-    return OllamaHost(scheme=scheme, host=host, port=port_number, path=path.strip("/"))
+    return OllamaHost(
+        scheme=scheme,
+        host=host,
+        port=port_number,
+        path=path.strip("/"),
+        username=username,
+        password=password,
+    )
 
 
 HOST_FORMS = (
-    "host, host:port, :port, scheme://host[:port][/path] (scheme http or https), [IPv6]:port"
+    "host, host:port, :port, scheme://host[:port][/path] (scheme http or https; "
+    "user:password@ before the host for basic auth), [IPv6]:port"
 )
 """The forms of a host olladeck (and Ollama) accepts, for messages."""
 
@@ -144,8 +208,10 @@ class InvalidHost(ValueError):
     """A host that no server can be reached at; the text names it and the accepted forms."""
 
     def __init__(self, value: str, why: str) -> None:
+        value = redact(value)
         super().__init__(f"{value!r} is not a valid Ollama host ({why}). Accepted: {HOST_FORMS}.")
         self.value = value
+        """The host as given, its password (if any) masked."""
         self.why = why
 
 

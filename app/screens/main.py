@@ -311,7 +311,7 @@ class MainScreen(HistoryActions, Screen[None]):
         self._fit(self.app.size.width)
         host = self.services.host
         status = self.status
-        status.host = host.netloc
+        status.host = host.label
         status.demo = self.services.demo
         status.insecure = host.is_insecure_remote
         status.model = one_line(self.current.model)
@@ -949,7 +949,7 @@ class MainScreen(HistoryActions, Screen[None]):
         self._save_soon(self.current)
         self.status.demo = True
         self.status.insecure = False
-        self.status.host = self.services.host.netloc
+        self.status.host = self.services.host.label
         self.connection = "connecting"
         self.status.state = "connecting"
         self._details.clear()
@@ -1496,7 +1496,7 @@ class MainScreen(HistoryActions, Screen[None]):
 
     def _sync_sidebar_settings(self, sidebar: Widget) -> None:
         """The configured hosts and the conversation's settings, in the sidebar."""
-        where = "demo server" if self.services.demo else self.services.host.netloc
+        where = "demo server" if self.services.demo else self.services.host.label
         hosts = list(self.services.config.hosts)
         sidebar.set_hosts(hosts, self._active_host_name(), where)  # type: ignore[attr-defined]
         sidebar.set_settings(self.current)  # type: ignore[attr-defined]
@@ -1644,7 +1644,7 @@ class MainScreen(HistoryActions, Screen[None]):
             return
         await self.services.set_host(host)
         status = self.status
-        status.host = host.netloc
+        status.host = host.label
         status.demo = False
         status.insecure = host.is_insecure_remote
         status.version = EMPTY
@@ -1655,7 +1655,7 @@ class MainScreen(HistoryActions, Screen[None]):
         self._models, self._listed = [], False
         self._sync_sidebar()
         self.refresh_bindings()
-        self.notify(sanitize(f"Now using {name} ({host.netloc})."), markup=False)
+        self.notify(sanitize(f"Now using {name} ({host.label})."), markup=False)
         self.probe_server()
 
     async def _follow_conversation_host(self, conversation: Conversation) -> None:

@@ -135,7 +135,7 @@ class ModelManagerScreen(KeyedModal[str | None]):
         """The installed models, as last listed."""
 
     def compose(self) -> ComposeResult:
-        where = "demo server" if self.services.demo else self.services.host.netloc
+        where = "demo server" if self.services.demo else self.services.host.label
         with Vertical(classes="dialog", id="models-dialog"):
             yield Static(Content(sanitize(f"Models on {where}")), classes="dialog-title")
             with TabbedContent(initial=self.tab, id="models-tabs"):

@@ -16,8 +16,10 @@ def ensure_private_dir(path: Path) -> None:
 
     Every folder that has to be made on the way is made 0700 too (`mkdir(parents=True)`
     would give the missing parents, such as `~/.local/share` on a new account, the
-    default 0755), as the XDG base directory spec asks; folders that already exist are
-    left as they are, but for `path` itself, which is made private.
+    default 0755), as the XDG base directory spec asks. A folder that already exists,
+    `path` included, is left exactly as it is: it may be one the app does not own (a
+    shared 1777 folder given as `--data-dir`, the system's temporary folder), whose
+    permissions are not the app's to change.
     """
     missing: list[Path] = []
     folder = path
@@ -28,9 +30,6 @@ def ensure_private_dir(path: Path) -> None:
         with contextlib.suppress(FileExistsError):
             folder.mkdir(mode=DIR_MODE)
     path.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-    with contextlib.suppress(OSError):
-        if path.stat().st_mode & 0o077:
-            path.chmod(DIR_MODE)
 
 
 def _fsync_dir(path: Path) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import tomllib
 from datetime import UTC, datetime
 from typing import Any
@@ -59,6 +60,25 @@ class CodecError(ValueError):
 
 class NewerSchemaError(CodecError):
     """The file was written by a newer olladeck with a schema this one does not know."""
+
+
+_MANGLED_HOST = re.compile(r"(?P<scheme>[A-Za-z][\w+.-]*://)?\[(?P<inner>[^\]]*@[^\]]*)\](?::\d*)?")
+"""`http://[user:password@host:port]:80`: how a host with credentials was once recorded."""
+
+
+def without_credentials(host: str) -> str:
+    """A conversation's recorded host without a `user:password@` in it: a password is
+    never saved (and one saved by an older version is dropped when the file is read)."""
+    if "@" not in host:
+        return host
+    mangled = _MANGLED_HOST.match(host)
+    if mangled is not None:
+        host = f"{mangled['scheme'] or ''}{mangled['inner']}{host[mangled.end() :]}"
+    scheme, sep, rest = host.partition("://")
+    if not sep:
+        scheme, rest = "", host
+    authority, slash, path = rest.partition("/")
+    return f"{scheme}{sep}{authority.rpartition('@')[2]}{slash}{path}"
 
 
 def _clean_text(text: str) -> str:
@@ -161,7 +181,7 @@ def conversation_document(conversation: Conversation) -> dict[str, Any]:
         "title": conversation.title,
         "model": conversation.model,
         "system": conversation.system,
-        "host": conversation.host,
+        "host": without_credentials(conversation.host),
         "pinned": conversation.pinned,
         "created_at": conversation.created_at,
         "updated_at": conversation.updated_at,
@@ -455,7 +475,7 @@ def from_document(doc: dict[str, Any]) -> Conversation:
         system=_get(doc, "system", str, ""),
         chat_options=chat_options,
         messages=[_message(m, i) for i, m in enumerate(raw_messages)],
-        host=_get(doc, "host", str, ""),
+        host=without_credentials(_get(doc, "host", str, "")),
         pinned=_get(doc, "pinned", bool, False),
     )
     conversation.deleted = deleted_from_document(doc)

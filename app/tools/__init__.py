@@ -194,13 +194,13 @@ class ToolSet:
         confirm: Confirm,
         progress: Callable[[str], None] | None,
     ) -> Outcome:
-        import shlex
+        from .shown import command_line
 
         try:
             argv = build_argv(tool, arguments)
         except ArgumentError as exc:
             return _failed(f"bad arguments for {tool.name}: {exc}")
-        shown = shlex.join(argv)
+        shown = command_line(argv)  # one line: an argument cannot draw lines of its own
         if tool.name not in self.always_allowed:
             if progress is not None:
                 progress(f"Asking you before running: {shown}")

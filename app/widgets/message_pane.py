@@ -1300,7 +1300,7 @@ class MessagePane(Widget, can_focus=True):
     # -- tool calls ----------------------------------------------------------------------------
     # The worker above runs the calls of a reply here, one after the other. Each gets a
     # `tool` message at once (saved), which says what is happening until the result
-    # replaces it. The user's own tools ask first (ConfirmScreen, showing the exact argv).
+    # replaces it. The user's own tools ask first (ToolConfirmScreen, showing the exact argv).
 
     async def _run_tools(
         self, conversation: Conversation, toolset: ToolSet, calls: list[ToolCall]
@@ -1388,20 +1388,13 @@ class MessagePane(Widget, can_focus=True):
         self, conversation: Conversation, tool: UserToolConfig, argv: list[str]
     ) -> Answer:
         """Ask before a tool of the user's own runs, showing exactly what will run."""
-        import shlex
+        from ..screens.tool_confirm import ToolConfirmScreen
 
-        from ..screens.confirm import ConfirmScreen
-
-        detail = (f"{tool.description}\n\n" if tool.description else "") + (
-            f"It runs this command (no shell; stopped after {tool.timeout:g} s):\n"
-            f"{shlex.join(argv)}"
-        )
-        screen = ConfirmScreen(
+        screen = ToolConfirmScreen(
             sanitize(f"{conversation.model or 'The model'} wants to run your tool “{tool.name}”"),
-            sanitize(detail),
-            yes="Run",
-            no="Don't run",
-            always="Always allow",
+            sanitize(tool.description),
+            argv,
+            tool.timeout,
         )
         try:
             run = await self.app.push_screen_wait(screen)

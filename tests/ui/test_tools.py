@@ -8,13 +8,12 @@ and `forced_tool_calls` makes it call tools wrongly.
 from __future__ import annotations
 
 import os
-import shlex
 import sys
 import tomllib
 from datetime import UTC, datetime
 
 from app.config import Config, ToolsConfig, UserToolConfig
-from app.screens.confirm import ConfirmScreen
+from app.screens.tool_confirm import ToolConfirmScreen
 from app.tools import REFUSED, ToolSet
 from tests.conftest import confirm_ready, screen_text, wait_until
 
@@ -73,10 +72,10 @@ async def send(pilot, text: str) -> None:
     await wait_until(pilot, lambda: len(messages(app)) > count)
 
 
-async def confirm_screen(pilot) -> ConfirmScreen:
+async def confirm_screen(pilot) -> ToolConfirmScreen:
     await confirm_ready(pilot)
     screen = pilot.app.screen
-    assert isinstance(screen, ConfirmScreen)
+    assert isinstance(screen, ToolConfirmScreen)
     return screen
 
 
@@ -233,7 +232,8 @@ async def test_user_tool_confirmed_shows_the_exact_command(make_app, demo_server
         await send(pilot, "shout hello; rm -rf ~")
         dialog = await confirm_screen(pilot)
         argv = [PY, "-c", "import sys; print(sys.argv[1].upper())", "shout hello; rm -rf ~"]
-        assert shlex.join(argv) in dialog.detail
+        assert dialog.argv == argv  # each argument is shown on a row of its own
+        assert "shout hello; rm -rf ~" in screen_text(app)
         assert "wants to run your tool “shout”" in screen_text(app)
         assert messages(app)[-1].content.startswith("Asking you before running: ")
         await pilot.press("y")
@@ -263,8 +263,11 @@ async def test_always_allow_asks_once_per_session(make_app, demo_server):
     async with app.run_test(size=(120, 40), message_hook=seen.append) as pilot:
         await connected(pilot)
         await send(pilot, "shout one")
-        await confirm_screen(pilot)
-        await pilot.press("a")
+        first = await confirm_screen(pilot)
+        await pilot.press("A")  # then a second question, which y answers
+        await wait_until(pilot, lambda: app.screen is not first)
+        await confirm_ready(pilot)
+        await pilot.press("y")
         await wait_until(pilot, lambda: finished(app))
         await send(pilot, "shout two")
         await wait_until(pilot, lambda: finished(app))
@@ -272,7 +275,7 @@ async def test_always_allow_asks_once_per_session(make_app, demo_server):
             "SHOUT ONE\n",
             "SHOUT TWO\n",
         ]
-    dialogs = {id(m._sender) for m in seen if isinstance(m._sender, ConfirmScreen)}
+    dialogs = {id(m._sender) for m in seen if isinstance(m._sender, ToolConfirmScreen)}
     assert len(dialogs) == 1
 
 

@@ -129,8 +129,7 @@ MALFORMED = [
     "gpu\x1b[31m",
     "ftp://gpu-box",
     "file:///etc/passwd",
-    "user@gpu-box",
-    "user:secret@gpu-box:11434",
+    "user:secret@gpu box:11434",  # credentials are fine (test_host_credentials.py), not the host
     "a:b:c",
     "gpu-box?x=1",
     "gpu-box#frag",
@@ -168,8 +167,9 @@ def test_well_formed_hosts_are_accepted(scheme, host, port, path):
 
 
 @given(
-    st.text(st.characters(exclude_characters="/:"), min_size=1)
-    .filter(lambda t: any(c in t for c in ' []@?#{}|\\^<>"`'))
+    # Not "@": what comes before it is a user name (test_host_credentials.py).
+    st.text(st.characters(exclude_characters="/:@"), min_size=1)
+    .filter(lambda t: any(c in t for c in ' []?#{}|\\^<>"`'))
     .map(lambda t: f"gpu{t}box")
 )
 def test_hosts_with_characters_no_host_has_are_refused(value):
