@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from rich.console import Console
 from rich.markdown import CodeBlock, Markdown
 from rich.segment import Segment
@@ -44,9 +45,16 @@ BIG_FENCE_LINES = 200
 """An open code block longer than this is drawn in pieces while it streams."""
 
 
+MAX_NESTING = 100
+"""How deep markdown-it parses blocks (its own default). The CommonMark preset's 20
+dropped every list item deeper than 9 levels (a list level takes two); whatever lies
+deeper than this is still dropped."""
+
+
 def _parser() -> MarkdownIt:
     # Raw HTML stays visible text; tables and strikethrough as on GitHub.
-    return MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+    options = {"html": False, "maxNesting": MAX_NESTING}
+    return MarkdownIt("commonmark", options).enable("strikethrough").enable("table")
 
 
 _BLOCK_PARSER = _parser()
@@ -61,6 +69,64 @@ def block_starts(text: str) -> list[int]:
         if top_level and (not starts or token.map[0] > starts[-1]):  # type: ignore[index]
             starts.append(token.map[0])  # type: ignore[index]
     return starts
+
+
+LIST_DEPTH = 9
+"""Lists nest this many levels on screen (each level indents by three columns or more);
+items deeper are drawn at this depth, each marked with its real depth."""
+
+_LIST_OPEN = ("bullet_list_open", "ordered_list_open")
+_LIST_CLOSE = ("bullet_list_close", "ordered_list_close")
+
+
+def _marker_paragraph(marker: str) -> list[Token]:
+    text = Token("text", "", 0, content=marker)
+    return [
+        Token("paragraph_open", "p", 1),
+        Token("inline", "", 0, content=marker, children=[text]),
+        Token("paragraph_close", "p", -1),
+    ]
+
+
+def flatten_deep_lists(tokens: list[Token], limit: int = LIST_DEPTH) -> list[Token]:
+    """The tokens of a Markdown text with lists nested no deeper than `limit`.
+
+    The items of a deeper list lose their own list and become paragraphs of the item at
+    depth `limit` that holds them, each starting with a marker of its real depth and its
+    bullet or number (`[12] • text`, `[12] 3. text`). Only matching open and close tokens
+    are dropped, so what remains is still balanced.
+    """
+    out: list[Token] = []
+    depth = 0
+    # The marker of a deep item, until its first text (or whatever else comes) takes it.
+    marker: str | None = None
+    for token in tokens:
+        kind = token.type
+        if kind in _LIST_OPEN:
+            depth += 1
+            if depth > limit:
+                continue
+        elif kind in _LIST_CLOSE:
+            depth -= 1
+            if depth >= limit:
+                continue
+        elif kind in ("list_item_open", "list_item_close") and depth > limit:
+            if marker is not None:  # an empty item: its marker on its own
+                out.extend(_marker_paragraph(marker))
+                marker = None
+            if kind == "list_item_open":
+                bullet = f"{token.info}{token.markup}" if token.info else "•"
+                marker = f"[{depth}] {bullet} "
+            continue
+        elif marker is not None:
+            if kind == "inline":
+                token.children = [Token("text", "", 0, content=marker), *(token.children or [])]
+                marker = None
+            elif kind not in ("paragraph_open", "heading_open"):
+                out.extend(_marker_paragraph(marker))
+                marker = None
+        out.append(token)
+    return out
 
 
 class BlockStream:
@@ -258,7 +324,7 @@ class Renderer:
         markdown.next_code = first_code
         markdown.label_style = self.palette.style("muted")
         markdown.markup = block
-        markdown.parsed = self._parser.parse(block)
+        markdown.parsed = flatten_deep_lists(self._parser.parse(block))
         return self._lines(markdown, width)
 
     def _lexer(self, language: str) -> Any:

@@ -31,6 +31,7 @@ from .errors import (
     OllamaProtocolError,
     OllamaResponseError,
     OllamaStreamError,
+    cut_error_text,
 )
 from .host import OllamaHost
 from .ndjson import NDJSONDecoder
@@ -78,13 +79,13 @@ def _dumps(body: dict[str, Any]) -> bytes:
 def _error_text(body: bytes) -> tuple[DisplayText, bool]:
     """Ollama's `error` field from an error body, and whether there was one (Ollama
     always sends one); otherwise a short body as it is, or "" for a page (HTML). Made
-    display-safe here: it is shown to the user."""
+    display-safe and cut to a bounded length here: it is shown to the user."""
     try:
         obj = json.loads(body)
     except ValueError:
         obj = None
     if isinstance(obj, dict) and isinstance(obj.get("error"), str):
-        return sanitize(obj["error"]), True
+        return sanitize(cut_error_text(obj["error"])), True
     text = body.decode("utf-8", "replace").strip()
     if "<" in text or len(text) > 200:
         return DisplayText(""), False  # a web page: its markup says nothing to the user
@@ -92,8 +93,8 @@ def _error_text(body: bytes) -> tuple[DisplayText, bool]:
 
 
 def _stream_error(obj: dict[str, Any]) -> OllamaStreamError:
-    """The error of an `{"error": ...}` line, display-safe."""
-    return OllamaStreamError(sanitize(str(obj["error"])))
+    """The error of an `{"error": ...}` line, display-safe and cut to a bounded length."""
+    return OllamaStreamError(sanitize(cut_error_text(str(obj["error"]))))
 
 
 class OllamaClient:

@@ -9,6 +9,18 @@ from ..core.display_text import DisplayText, sanitize
 ConnectionFailure = Literal["refused", "dns", "timeout", "unreachable", "tls", "other"]
 
 
+MAX_ERROR_CHARS = 2000
+"""A server's error text is kept to this many characters where it is read: a text of
+megabytes would stall the UI in the banner, the inline error and the saved message."""
+
+
+def cut_error_text(text: str, limit: int = MAX_ERROR_CHARS) -> str:
+    """`text` cut to its first `limit` characters, saying how many more there were."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit:,} characters more)"
+
+
 class OllamaError(Exception):
     """Base class of every error the client raises."""
 
