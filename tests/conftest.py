@@ -172,6 +172,22 @@ async def type_burst(pilot, text: str) -> None:
     await pilot.pause()
 
 
+def key_now(pilot, key: str):
+    """A key event made now (its time is now) to hand to the app later with `send_key`:
+    a key typed at this moment, even if the app only reads it after a question appeared."""
+    from textual import events
+
+    event = events.Key(key, key if len(key) == 1 else None)
+    event.set_sender(pilot.app)
+    return event
+
+
+async def send_key(pilot, event) -> None:
+    """Hand a key made by `key_now` to the app, as the terminal driver does."""
+    pilot.app._driver.send_message(event)
+    await pilot.pause()
+
+
 async def wait_for_workers(pilot) -> None:
     """Let every worker of the app finish."""
     await pilot.app.workers.wait_for_complete()

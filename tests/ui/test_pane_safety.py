@@ -15,7 +15,7 @@ from app.screens.confirm import ConfirmScreen
 from app.screens.main import MainScreen
 from app.store import ConversationStore
 from app.widgets.message_pane import MessagePane
-from tests.conftest import confirm_ready, screen_text, type_burst, wait_until
+from tests.conftest import confirm_ready, key_now, screen_text, send_key, type_burst, wait_until
 
 WHEN = datetime(2026, 1, 5, 9, 30, tzinfo=UTC)
 MODEL = "llama3.2:latest"
@@ -155,11 +155,12 @@ async def test_confirm_ignores_a_key_typed_in_the_same_burst(make_app, demo_serv
         before = path.read_bytes()
         await into_pane(pilot)
         await pilot.press("d")
+        # Typed right after d, before the question was drawn (the app reads them later).
+        typed = [key_now(pilot, "y"), key_now(pilot, "enter")]
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         dialog = app.screen
-        await pilot.press("y")  # as soon as it is there: too soon to be an answer
-        await pilot.press("enter")
-        await pilot.pause()
+        for event in typed:
+            await send_key(pilot, event)
         assert app.screen is dialog and path.read_bytes() == before
         await confirm_ready(pilot)
         await pilot.press("n")

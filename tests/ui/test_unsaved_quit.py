@@ -11,7 +11,7 @@ from app.config import Config
 from app.screens.confirm import ChoiceScreen
 from app.store import atomic
 from app.store.codec import SCHEMA_VERSION
-from tests.conftest import wait_until
+from tests.conftest import key_now, send_key, wait_until
 
 
 async def _question(pilot) -> ChoiceScreen:
@@ -34,15 +34,15 @@ async def test_quit_with_an_unwritable_data_dir_asks_and_saves_a_recovery_copy(
         await wait_until(pilot, lambda: app.screen.connection == "connected")
         await pilot.press(*"keep this", "enter")
         await wait_until(pilot, lambda: app.screen.current.messages[-1].state == "complete")
+        early = key_now(pilot, "d")  # typed just before Ctrl+Q took effect
         await pilot.press("ctrl+q")
         question = await _question(pilot)
         # It says which conversation is unsaved, and why.
         assert "not saved" in question.question
         assert "“keep this”" in question.detail and "Could not save" in question.detail
         assert str(home / "olladeck-recovery") in question.detail
-        # Keys typed before it appeared (a burst) never answer it.
-        await pilot.press("d")
-        await pilot.pause(0.05)
+        # Keys typed before it appeared (read only now) never answer it.
+        await send_key(pilot, early)
         assert not app._exit and app.screen is question
         await wait_until(pilot, lambda: question.accepts_keys)
         await pilot.press("k")  # keep olladeck open
