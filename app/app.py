@@ -14,6 +14,7 @@ from .assets import STYLES
 from .core.display_text import one_line, sanitize
 from .screens.main import MainScreen
 from .services import Services
+from .stall_probe import start_if_asked as _start_stall_probe
 from .terminal_colours import SIXTEEN_COLOURS, for_sixteen_colours
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ class OlladeckApp(App[None]):
         self.watch(self, "theme", self._remember_theme, init=False)
         self.call_after_refresh(self._write_config_template)
         self.call_after_refresh(_collect_garbage_again)
+        _start_stall_probe()
         if self.services.config.keymap:
             self.set_timer(0.5, self._check_keymap)
 

@@ -23,6 +23,12 @@ def main(argv: list[str] | None = None) -> int:
         help="put terminal escape sequences in every string sent (a client must show them inert)",
     )
     parser.add_argument(
+        "--large-replies",
+        action="store_true",
+        help="answer a prompt `large:<name>` (line, table, list, nested, flood) with a large "
+        "canned reply at its own rate",
+    )
+    parser.add_argument(
         "--log-done", action="store_true", help="print `done <unix time>` after each reply"
     )
     args = parser.parse_args(argv)
@@ -33,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
             reply_tokens=args.reply_tokens,
             first_token_delay=args.first_token_delay,
             hostile=args.hostile,
+            large_replies=args.large_replies,
         )
         if args.log_done:
             server.on_reply_done = lambda: print(f"done {time.time():.6f}", flush=True)

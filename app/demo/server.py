@@ -39,6 +39,7 @@ from .catalog import (
     tokenize,
     tool_answer,
 )
+from .large import large_reply_for
 
 FaultKind = Literal[
     "disconnect",  # close the connection after `after` chunks (no final line)
@@ -222,6 +223,7 @@ class DemoServer:
         pull_seconds: float = 2.0,
         load_seconds: float = 0.0,
         hostile: bool = False,
+        large_replies: bool = False,
     ) -> None:
         """
         Args:
@@ -232,6 +234,8 @@ class DemoServer:
             pull_seconds: How long a simulated pull takes.
             load_seconds: How long a simulated model load takes.
             hostile: Put escape sequences in every string sent (see `hostile`).
+            large_replies: Answer a prompt `large:<name>` with a canned large reply at
+                its own rate (see `large.py`).
         """
         self.token_rate = token_rate
         self.first_token_delay = first_token_delay
@@ -249,6 +253,7 @@ class DemoServer:
         answered 401, as by Ollama behind a reverse proxy that asks for a password."""
         self.version = "0.13.0"
         self.hostile = hostile
+        self.large_replies = large_replies
         """When set, every string the server sends carries `HOSTILE` (model names, details,
         capabilities, the version, error texts, done reasons, tool call names, thinking and
         content). It still finds a model by its name whatever follows it, so that a client
@@ -783,6 +788,15 @@ class DemoServer:
                 plan.done_reason = "length"
         return plan
 
+    @staticmethod
+    def _large_reply(messages: Any) -> tuple[list[str], float] | None:
+        """(tokens, rate) of the large reply the last message asks for, if any."""
+        last = messages[-1] if isinstance(messages, list) and messages else None
+        if not isinstance(last, dict) or last.get("role") != "user":
+            return None
+        content = last.get("content")
+        return large_reply_for(content) if isinstance(content, str) else None
+
     def _stamp(self) -> str:
         return _rfc3339(datetime.now(UTC))
 
@@ -831,6 +845,10 @@ class DemoServer:
             return True
 
         plan = self._plan(model, body)
+        token_rate = self.token_rate
+        large = self._large_reply(messages) if self.large_replies else None
+        if large is not None:
+            (plan.thinking, plan.content), token_rate = ([], large[0]), large[1]
         if fault is not None and fault.kind in ("deep_json", "unclosed_json"):
             plan.thinking, plan.content = [], _nested_json(fault.depth, fault.kind == "deep_json")
         if self.hostile:
@@ -856,7 +874,7 @@ class DemoServer:
         )
         prompt_tokens = max(1, prompt_chars // 4) + 8 * len(messages)
         count = len(plan.thinking) + len(plan.content) + (1 if plan.tool_calls else 0)
-        rate = self.token_rate or 42.0
+        rate = token_rate or 42.0
         final: dict[str, Any] = {
             "model": self._hostile(model.name),
             "created_at": "",
@@ -869,7 +887,7 @@ class DemoServer:
             if fault is not None and fault.kind == "absurd_metrics":
                 return dict(fault.metrics)
             elapsed = time.monotonic() - started
-            eval_ns = int(count / rate * 1e9) if not self.token_rate else int(elapsed * 1e9)
+            eval_ns = int(count / rate * 1e9) if not token_rate else int(elapsed * 1e9)
             load_ns = 0 if was_loaded else int(self.load_seconds * 1e9) + 1_000_000
             prompt_ns = int(prompt_tokens / 1500 * 1e9)
             return {
@@ -882,7 +900,7 @@ class DemoServer:
             }
 
         if not stream:
-            await asyncio.sleep(delay + (count / self.token_rate if self.token_rate else 0))
+            await asyncio.sleep(delay + (count / token_rate if token_rate else 0))
             message: dict[str, Any] = {"role": "assistant", "content": "".join(plan.content)}
             if plan.thinking:
                 message["thinking"] = "".join(plan.thinking)
@@ -895,7 +913,7 @@ class DemoServer:
         await self._start_stream(writer)
         if delay:
             await asyncio.sleep(delay)
-        interval = 1.0 / self.token_rate if self.token_rate else 0.0
+        interval = 1.0 / token_rate if token_rate else 0.0
         pieces: list[tuple[str, str]] = [("thinking", t) for t in plan.thinking]
         pieces += [("content", t) for t in plan.content]
         next_at = time.monotonic()

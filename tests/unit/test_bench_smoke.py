@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.bench import history, startup
+from tests.bench import history, large_replies, startup
 
 
 def test_history_benchmark_runs_on_a_small_data_dir(tmp_path, monkeypatch):
@@ -28,3 +28,15 @@ def test_startup_benchmark_times_one_first_paint_of_each(tmp_path):
         argv, marker = timed[name]
         seconds = startup.first_paint(argv, marker, env, (80, 24))
         assert 0 < seconds < 20, name
+
+
+def test_large_replies_benchmark_streams_one_reply_and_times_keys():
+    server, port = large_replies.start_server()
+    try:
+        result = large_replies.measure("nested", 10, port, settle=0.0)
+    finally:
+        server.kill()
+        server.wait()
+    assert result.finished
+    assert 0 < result.stream < 10
+    assert result.keys
