@@ -183,12 +183,13 @@ async def quit_safely(screen: MainScreen) -> None:
                 [
                     ("r", "Try again"),
                     ("s", "Save a copy and quit"),
-                    ("d", "Discard and quit"),
+                    # Discarding loses messages for good: a capital D, never a stray d.
+                    ("D", "Discard and quit"),
                     ("k", "Keep olladeck open"),
                 ],
             )
         )
-        if answer == "d":
+        if answer == "D":
             app.exit()
             return
         if answer == "s":

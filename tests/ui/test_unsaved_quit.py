@@ -45,6 +45,10 @@ async def test_quit_with_an_unwritable_data_dir_asks_and_saves_a_recovery_copy(
         await send_key(pilot, early)
         assert not app._exit and app.screen is question
         await wait_until(pilot, lambda: question.accepts_keys)
+        await pilot.press("d")  # discarding takes a capital D: a stray d does nothing
+        await pilot.pause()
+        assert not app._exit and app.screen is question
+        await wait_until(pilot, lambda: question.accepts_keys)
         await pilot.press("k")  # keep olladeck open
         await wait_until(pilot, lambda: not isinstance(app.screen, ChoiceScreen))
         assert not app._exit
