@@ -3,7 +3,9 @@
 Failures the app survives (a message that could not be drawn, a reply worker that raised)
 are said on screen in one sentence; the details (what, which conversation, the traceback)
 go here, so that a report can include them. Writing it never raises, and it never grows
-past `MAX_BYTES` (the older half is dropped).
+past `MAX_BYTES` (the older half is dropped). It is written where the failure is caught,
+on the UI thread too: one small append, only when something already went wrong (and at
+most once per reply or message), so the details are on disk even if the app then ends.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import os
 import traceback
 from datetime import UTC, datetime
 from pathlib import Path
+
+from .store.atomic import ensure_private_dir
 
 LOG_NAME = "errors.log"
 MAX_BYTES = 512 * 1024
@@ -39,7 +43,7 @@ def record_failure(data_dir: Path, what: str, exc: BaseException | None = None) 
         )
     entry = "\n".join(lines) + "\n\n"
     try:
-        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        ensure_private_dir(data_dir)
         with contextlib.suppress(OSError):
             if path.stat().st_size > MAX_BYTES:
                 kept = path.read_bytes()[-MAX_BYTES // 2 :]

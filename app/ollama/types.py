@@ -143,6 +143,12 @@ def _name(obj: dict[str, Any], key: str) -> DisplayText:
     return one_line(_str(obj, key))
 
 
+def _table(obj: dict[str, Any], key: str) -> dict[str, Any]:
+    """A JSON object inside `obj` (empty when missing or not an object)."""
+    value = obj.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _count(obj: dict[str, Any], key: str) -> int | None:
     return server_count(obj.get(key))
 
@@ -163,8 +169,7 @@ class ModelInfo:
 
     @classmethod
     def from_json(cls, obj: dict[str, Any]) -> ModelInfo:
-        details = obj.get("details") if isinstance(obj.get("details"), dict) else {}
-        assert isinstance(details, dict)
+        details = _table(obj, "details")
         return cls(
             name=_name(obj, "name") or _name(obj, "model"),
             size=_count(obj, "size"),
@@ -212,10 +217,8 @@ class ModelDetails:
 
     @classmethod
     def from_json(cls, name: str, obj: dict[str, Any]) -> ModelDetails:
-        details = obj.get("details") if isinstance(obj.get("details"), dict) else {}
-        assert isinstance(details, dict)
-        info = obj.get("model_info") if isinstance(obj.get("model_info"), dict) else {}
-        assert isinstance(info, dict)
+        details = _table(obj, "details")
+        info = _table(obj, "model_info")
         context = None
         for key, value in info.items():
             if isinstance(key, str) and key.endswith(".context_length"):
