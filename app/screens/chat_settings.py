@@ -395,9 +395,19 @@ class ChatSettingsScreen(KeyedModal[ChatSettings | None]):
         if input_id.startswith("option-") and name in self.texts:
             self.texts[name] = event.value
 
+    def _option_text(self, name: str) -> str:
+        """The option's text as typed: read from its field when mounted (its Changed event
+        may not have arrived yet, e.g. when Ctrl+S follows the last key at once)."""
+        fields = self.query(f"#option-{name}")
+        if fields:
+            field = fields.first()
+            if isinstance(field, Input):
+                self.texts[name] = field.value
+        return self.texts[name]
+
     def _option_problem(self, spec: OptionSpec) -> str | None:
         try:
-            parse_option(spec.name, self.texts[spec.name])
+            parse_option(spec.name, self._option_text(spec.name))
         except InvalidValue as exc:
             return str(exc)
         return None
@@ -478,7 +488,7 @@ class ChatSettingsScreen(KeyedModal[ChatSettings | None]):
         """
         options: dict[str, Any] = {}
         for spec in OPTION_SPECS:
-            value = parse_option(spec.name, self.texts[spec.name])
+            value = parse_option(spec.name, self._option_text(spec.name))
             if value is not None:
                 options[spec.name] = value
         think = self.query_one("#think-select", Select).value
